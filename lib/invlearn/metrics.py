@@ -1,0 +1,37 @@
+"""Metrics of Duan & Montúfar §6 on end-to-end matrices and network outputs.
+
+All functions accept a leading batch of configurations: ``W`` of shape ``(..., d_L, d_0)``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["accuracy", "noninvariant_part", "noninvariant_norm", "invariant_proportion"]
+
+
+def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction of samples whose argmax output equals the label.
+
+    Args:
+        outputs: ``(..., n, c)``; labels: ``(n,)`` int64.
+    Returns:
+        ``(...)`` accuracies in [0, 1].
+    """
+    return (outputs.argmax(dim=-1) == labels).to(torch.float64).mean(dim=-1)
+
+
+def noninvariant_part(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
+    """``W_⊥ = W (I - Gbar)`` (spec §6), ``(..., d_L, d_0)``; ``W - W_⊥ = W Gbar`` is the invariant part."""
+    return w - w @ projector.to(w.dtype)
+
+
+def noninvariant_norm(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
+    """``||W_⊥||_F = ||W (I - Gbar)||_F`` (Figs 3/8), shape ``(...)``."""
+    return torch.linalg.matrix_norm(noninvariant_part(w, projector))
+
+
+def invariant_proportion(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
+    """``||W Gbar||_F^2 / ||W||_F^2`` (Figs 4/9), shape ``(...)``; 1 exactly for invariant ``W``."""
+    inv = torch.linalg.matrix_norm(w @ projector.to(w.dtype)) ** 2
+    return inv / torch.linalg.matrix_norm(w) ** 2

@@ -1,0 +1,109 @@
+"""Batched networks: K independent networks of one architecture held as stacked weights.
+
+``BatchedMLP`` with ``activation=None`` is the deep linear network ``f(x) = W_L ... W_1 x`` (Duan & Montúfar
+§1); with an activation it is ``W_L σ(... σ(W_1 x))`` (their App. C.3). A fixed ``basis`` ``B`` of shape
+``(m, d)`` hard-wires invariance: ``f(x) = W_L ... W_1 B x`` (spec §3, "constrained"), the first layer then
+having ``m`` inputs.
+
+Every configuration k has its own weights, initialised from its own seed exactly as ``torch.nn.Linear``
+without bias (uniform on ``±1/sqrt(fan_in)``), so configuration k equals a standalone network built
+with ``torch.manual_seed(seeds[k])``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["BatchedMLP", "ACTIVATIONS", "linear_init"]
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "leaky_relu": lambda t: nn.functional.leaky_relu(t, 0.01),
+    "relu": torch.relu,
+    "swish": nn.functional.silu,
+    "tanh": torch.tanh,
+}
+
+
+def linear_init(out_features: int, in_features: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    """PyTorch's default ``nn.Linear`` weight init (kaiming-uniform, a=√5): uniform on ``±1/sqrt(in_features)``.
+
+    Returns ``(out_features, in_features)``; draws from ``generator`` in the same order as ``nn.Linear``.
+    """
+    bound = 1.0 / in_features**0.5
+    w = torch.empty(out_features, in_features, dtype=dtype)
+    return w.uniform_(-bound, bound, generator=generator)
+
+
+class BatchedMLP(nn.Module):
+    """K bias-free networks with widths ``dims = (d_0, d_1, ..., d_L)`` trained side by side.
+
+    Args:
+        dims: layer widths; ``d_0`` is the input dimension **before** the basis.
+        seeds: one seed per configuration (K = len(seeds)); equal seeds give equal initial weights.
+        activation: ``None`` (linear) or a key of :data:`ACTIVATIONS`, applied between layers.
+        basis: optional fixed ``(m, d_0)`` matrix applied first (hard-wiring); the first layer is then ``d_1 x m``.
+        dtype: parameter dtype.
+    Shapes:
+        ``forward(x)``: ``x`` ``(n, d_0)`` shared by all configurations, or ``(K, n, d_0)`` -> ``(K, n, d_L)``.
+    """
+
+    def __init__(
+        self,
+        dims: Sequence[int],
+        seeds: Sequence[int],
+        activation: str | None = None,
+        basis: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        if len(dims) < 2:
+            raise ValueError("dims needs at least input and output width")
+        self.dims = tuple(int(d) for d in dims)
+        self.seeds = tuple(int(s) for s in seeds)
+        self.activation = activation
+        if activation is not None and activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None")
+        self.register_buffer("basis", None if basis is None else basis.to(dtype))
+        widths = list(self.dims)
+        if basis is not None:
+            if basis.shape[1] != widths[0]:
+                raise ValueError(f"basis has {basis.shape[1]} columns, input width is {widths[0]}")
+            widths[0] = int(basis.shape[0])
+        per_config = []
+        for seed in self.seeds:
+            gen = torch.Generator().manual_seed(seed)
+            per_config.append([linear_init(widths[j + 1], widths[j], gen, dtype) for j in range(len(widths) - 1)])
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([layers[j] for layers in per_config])) for j in range(len(widths) - 1)
+        )
+
+    @property
+    def n_configs(self) -> int:
+        """K."""
+        return len(self.seeds)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, d_0)`` or ``(K, n, d_0)`` -> ``(K, n, d_L)``."""
+        if self.basis is not None:
+            x = x @ self.basis.T
+        h = x if x.dim() == 3 else x.expand(self.n_configs, *x.shape)
+        act = ACTIVATIONS[self.activation] if self.activation else None
+        for j, w in enumerate(self.weights):
+            h = torch.bmm(h, w.transpose(1, 2))
+            if act is not None and j < len(self.weights) - 1:
+                h = act(h)
+        return h
+
+    def end_to_end(self) -> torch.Tensor:
+        """``W = W_L ... W_1 (B)`` of shape ``(K, d_L, d_0)``; only meaningful for linear networks."""
+        if self.activation is not None:
+            raise ValueError("end_to_end is defined for linear networks only")
+        w = self.weights[0]
+        for layer in list(self.weights)[1:]:
+            w = torch.bmm(layer, w)
+        if self.basis is not None:
+            w = w @ self.basis
+        return w

@@ -1,0 +1,77 @@
+"""The book's figure style. Plotting functions take arrays and return figures; they never train."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+
+__all__ = ["book_style", "curves", "save_figure", "LINESTYLES"]
+
+LINESTYLES = {"constrained": ":", "DA": "--"}
+"""Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
+
+
+def book_style() -> None:
+    """Apply the book's seaborn theme (white grid, paper context, colour-blind palette, 150 dpi)."""
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.2)
+    matplotlib.rcParams.update({"figure.dpi": 150, "savefig.bbox": "tight", "figure.figsize": (6.4, 4.0)})
+
+
+def curves(
+    x: np.ndarray,
+    series: Mapping[str, np.ndarray],
+    *,
+    xlabel: str,
+    ylabel: str,
+    labels: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    hlines: Sequence[tuple[float, str]] = (),
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """Line plot of several named curves over a shared x axis.
+
+    Args:
+        x: ``(T,)`` abscissa (e.g. epochs).
+        series: ``name -> (T,)`` values, drawn in the given order.
+        labels: legend text per name (default: the name).
+        linestyles: matplotlib line style per name (default: solid).
+        bands: ``name -> (lower (T,), upper (T,))`` shaded under the curve's colour.
+        hlines: ``(y, label)`` dashed grey reference lines.
+    Returns:
+        The figure (a new one unless ``ax`` is given).
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
+    labels = labels or {}
+    linestyles = linestyles or {}
+    for name, values in series.items():
+        (line,) = ax.plot(x, values, linestyle=linestyles.get(name, "-"), label=labels.get(name, name), linewidth=1.6)
+        if bands and name in bands:
+            lo, hi = bands[name]
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    for y, label in hlines:
+        ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=True)
+    return fig
+
+
+def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` (folders created); returns the paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path)
+    return paths
