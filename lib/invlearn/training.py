@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from invlearn.models import BatchedMLP
+from invlearn.settings import PROGRESS_ENV
 
 __all__ = [
     "TrainConfig",
@@ -37,8 +38,6 @@ __all__ = [
 
 Callback = Callable[[int, BatchedMLP, torch.Tensor], None]
 """``callback(epoch, model, loss)`` after each epoch (and once with ``epoch=0`` before training); ``loss`` ``(K,)``."""
-
-PROGRESS_ENV = "INVLEARN_PROGRESS"
 
 
 def progress_enabled() -> bool:

@@ -1,0 +1,10 @@
+"""Environment variables understood by invlearn (kept import-light: the CLI reads them without torch)."""
+
+MNIST_ENV = "INVLEARN_MNIST_DIR"
+"""Folder with the four MNIST IDX files (or torchvision's ``MNIST/raw`` below it)."""
+
+OUTPUT_ENV = "INVLEARN_OUTPUT_DIR"
+"""Where a running notebook writes its result file and figures; the runner points it at a staging folder."""
+
+PROGRESS_ENV = "INVLEARN_PROGRESS"
+"""``0`` turns training progress bars off (the runner does, so executed pages stay clean)."""
