@@ -99,7 +99,7 @@ fig = plotting.curves(
     labels=labels, linestyles=plotting.LINESTYLES,
     hlines=[(closed_form_accuracy, "Closed-form optimum (Thm 6)")],
 )
-plotting.save_figure(fig, figure_stem(NOTEBOOK))
+saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
 # ## Check

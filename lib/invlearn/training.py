@@ -146,7 +146,7 @@ def train(
     Returns:
         TrainHistory with the full-data objective (data loss + penalty) per epoch, ``(epochs + 1, K)``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     opt = _make_optimizer(model.parameters(), cfg)
     n = x.shape[0]

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test suite: unit tests of lib/, every notebook under the quick profile, the strict book build.
+# Paper-fidelity tests are marked slow: run them with  bash scripts/test.sh -m slow
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+exec python -m pytest "${@:--m not slow}"

@@ -1,0 +1,71 @@
+import numpy as np
+import torch
+
+from invlearn.groups import c4_rotations, constraint_matrix, orbit_basis, permutation_group, rotation_permutation
+from invlearn.metrics import invariant_proportion, noninvariant_norm
+
+
+def test_c4_elements_are_permutations_forming_a_group_of_order_4():
+    g = c4_rotations(14)
+    assert g.order == 4
+    for r in g.rho:
+        assert torch.all((r == 0) | (r == 1))
+        assert torch.all(r.sum(0) == 1) and torch.all(r.sum(1) == 1)
+    gen = g.rho[1]
+    assert torch.equal(torch.linalg.matrix_power(gen, 4), torch.eye(196, dtype=gen.dtype))
+    assert not torch.equal(torch.linalg.matrix_power(gen, 2), torch.eye(196, dtype=gen.dtype))
+    # closed under products
+    elements = {tuple(r.argmax(1).tolist()) for r in g.rho}
+    for a in g.rho:
+        for b in g.rho:
+            assert tuple((a @ b).argmax(1).tolist()) in elements
+
+
+def test_rotation_matches_numpy_rot90():
+    img = np.arange(36.0).reshape(6, 6)
+    g = c4_rotations(6)
+    for k in range(4):
+        rotated = (g.rho[k] @ torch.from_numpy(img.reshape(-1))).numpy().reshape(6, 6)
+        np.testing.assert_array_equal(rotated, np.rot90(img, k))
+
+
+def test_projector_is_symmetric_idempotent_with_rank_equal_to_orbit_count():
+    g = c4_rotations(14)
+    p = g.projector()
+    assert torch.allclose(p, p.T) and torch.allclose(p @ p, p, atol=1e-12)
+    assert int(torch.linalg.matrix_rank(p)) == len(g.orbits()) == 49
+    G = g.constraint()
+    assert torch.allclose(p, torch.eye(196, dtype=p.dtype) - G @ torch.linalg.pinv(G), atol=1e-10)
+
+
+def test_orbits_and_basis():
+    g = c4_rotations(14)
+    orbits = g.orbits()
+    assert [45, 52, 143, 150] in orbits and all(len(o) == 4 for o in orbits)
+    b = g.orbit_basis("average")
+    assert torch.allclose(b @ g.constraint(), torch.zeros(49, 196, dtype=b.dtype))
+    assert torch.allclose(4 * b.T @ b, g.projector())
+    bo = g.orbit_basis("orthonormal")
+    assert torch.allclose(bo @ bo.T, torch.eye(49, dtype=bo.dtype)) and torch.allclose(bo.T @ bo, g.projector())
+
+
+def test_invariant_matrix_has_zero_noninvariant_norm():
+    g = c4_rotations(14)
+    w_inv = torch.randn(9, 49, dtype=torch.float64) @ g.orbit_basis()
+    assert float(noninvariant_norm(w_inv, g.projector())) < 1e-12
+    assert abs(float(invariant_proportion(w_inv, g.projector())) - 1) < 1e-12
+    assert torch.allclose(w_inv @ g.constraint(), torch.zeros(9, 196, dtype=w_inv.dtype), atol=1e-12)
+    w = torch.randn(9, 196, dtype=torch.float64)
+    assert float(noninvariant_norm(w, g.projector())) > 1.0
+    assert float(invariant_proportion(w, g.projector())) < 0.5
+
+
+def test_permutation_group_closure_and_multi_generator_constraint():
+    s3 = permutation_group([[1, 0, 2], [1, 2, 0]])
+    assert s3.order == 6
+    assert s3.constraint().shape == (3, 6)
+    # invariant maps of S3 on R^3 are multiples of (1, 1, 1)
+    assert int(torch.linalg.matrix_rank(s3.projector())) == 1 == len(s3.orbits())
+    assert torch.allclose(constraint_matrix(s3.rho[1]), torch.eye(3, dtype=torch.float64) - s3.rho[1])
+    assert sorted(rotation_permutation(2, 1).tolist()) == [0, 1, 2, 3]
+    assert orbit_basis([[0, 1, 2]], 3).sum() == 1

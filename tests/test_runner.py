@@ -1,0 +1,135 @@
+"""The runner on a throwaway book holding one tiny notebook."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import invlearn
+from invlearn import runner
+
+TINY = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   invlearn:
+#     paper: Nobody (2000)
+#     figure: Fig. 0
+#     title: a tiny notebook for the runner's tests
+# ---
+
+# %% tags=["parameters"]
+value = 2  # a number written to the result file
+scale = 1.5  # a float parameter
+fail = False  # raise in the compute cell
+
+# %%
+from invlearn.results import save_results
+
+assert not fail, "asked to fail"
+save_results("tiny", claim="value is positive", checks={"value > 0": value > 0},
+             metrics={"value": value, "scaled": value * scale}, series={"x": [0, 1]})
+'''
+
+
+@pytest.fixture()
+def book(tmp_path: Path) -> Path:
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "notebooks" / "profiles").mkdir(parents=True)
+    (tmp_path / "notebooks" / "tiny.py").write_text(TINY)
+    (tmp_path / "notebooks" / "profiles" / "quick.yaml").write_text("tiny:\n  value: 3\n")
+    return tmp_path
+
+
+def _outputs(book: Path) -> list[str]:
+    gen = book / "book" / "generated"
+    return sorted(p.name for p in gen.iterdir()) if gen.is_dir() else []
+
+
+def test_spec_reads_parameters_and_metadata(book):
+    spec = runner.discover(book)["tiny"]
+    assert spec.figure == "Fig. 0" and spec.paper == "Nobody (2000)"
+    assert spec.defaults == {"value": 2, "scale": 1.5, "fail": False}
+    assert spec.parameters["value"].help == "a number written to the result file"
+
+
+@pytest.mark.parametrize(
+    "arg,message",
+    [("nosuch=1", "unknown parameter 'nosuch'"), ("value=abc", "expects int"), ("fail=1", "expects bool"), ("value=1.5", "expects int")],
+)
+def test_invalid_parameters_are_rejected_before_any_kernel(book, arg, message):
+    start = time.perf_counter()
+    result = invlearn("run", "tiny", "-p", arg, cwd=book)
+    assert result.returncode == 2
+    assert message in result.stderr
+    if "nosuch" in arg:
+        assert "Valid parameters: value (int, default 2), scale (float, default 1.5), fail (bool" in result.stderr
+    assert _outputs(book) == []  # nothing executed, nothing written
+    assert time.perf_counter() - start < 20
+
+
+def test_int_is_accepted_for_float_and_unknown_notebook_rejected(book):
+    spec = runner.discover(book)["tiny"]
+    assert runner.validate_parameters(spec, {"scale": 2}) == {"scale": 2.0}
+    result = invlearn("run", "nosuch", cwd=book)
+    assert result.returncode == 2 and "unknown notebook" in result.stderr
+
+
+def test_run_cache_and_library_change(book, root):
+    first = invlearn("run", "tiny", "--profile", "quick", cwd=book)
+    assert first.returncode == 0, first.stderr
+    gen = book / "book" / "generated"
+    record = json.loads((gen / "tiny.json").read_text())
+    assert record["profile"] == "quick" and record["parameters"] == {"value": 3, "scale": 1.5, "fail": False}
+    assert record["check"] == {"claim": "value is positive", "passed": True, "checks": {"value > 0": True}}
+    assert record["metrics"]["scaled"] == 4.5 and record["runtime_s"] > 0 and "torch" in record["versions"]
+    assert record["figure"] == "Fig. 0"
+    # the injected cell and the parameters cell are hidden; a table of the values used is shown instead
+    nb = json.loads((gen / "tiny.ipynb").read_text())
+    hidden = [c for c in nb["cells"] if "remove-cell" in c["metadata"].get("tags", [])]
+    assert {t for c in hidden for t in c["metadata"]["tags"]} >= {"parameters", "injected-parameters"}
+    assert any("Parameters of this run" in "".join(c["source"]) and "**`3`**" in "".join(c["source"]) for c in nb["cells"])
+
+    again = invlearn("run", "tiny", "--profile", "quick", cwd=book)
+    assert again.returncode == 0 and again.stdout.startswith("cached")
+    other = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    assert other.stdout.startswith("ok")
+
+    probe = Path(runner.__file__).with_name("_cache_probe_for_tests.py")
+    try:
+        probe.write_text("# a change of the library invalidates the cache\n")
+        changed = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    finally:
+        probe.unlink(missing_ok=True)
+    assert changed.returncode == 0 and changed.stdout.startswith("ok")
+    forced = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    assert forced.stdout.startswith("ok")  # the library is back as before the probe, so the key changed again
+    assert invlearn("run", "tiny", "-p", "value=4", "--force", cwd=book).stdout.startswith("ok")
+
+
+def test_failing_notebook_keeps_previous_output(book):
+    assert invlearn("run", "tiny", cwd=book).returncode == 0
+    gen = book / "book" / "generated"
+    before = {name: (gen / name).read_bytes() for name in ("tiny.ipynb", "tiny.json")}
+    result = invlearn("run", "tiny", "-p", "fail=True", cwd=book)
+    assert result.returncode == 1
+    assert "AssertionError: asked to fail" in result.stderr and "cell" in result.stderr
+    assert {name: (gen / name).read_bytes() for name in before} == before
+    assert (gen / "tiny.failed.ipynb").is_file()
+    assert not [p for p in gen.iterdir() if p.name.startswith(".tiny.")]  # no staging left behind
+    # a later success removes the stale failure
+    assert invlearn("run", "tiny", "-p", "value=5", cwd=book).returncode == 0
+    assert not (gen / "tiny.failed.ipynb").exists()
+
+
+def test_parse_assignment():
+    assert runner.parse_assignment("lambdas=[0.1, 1]") == ("lambdas", [0.1, 1])
+    assert runner.parse_assignment("loss=ce") == ("loss", "ce")
+    assert runner.parse_assignment("flag=true") == ("flag", True)
+    assert runner.parse_assignment("lr=1e-3") == ("lr", 0.001)
+    with pytest.raises(runner.ParameterError):
+        runner.parse_assignment("novalue")

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import torch
+
+from invlearn.data import downsample, draw_subset, mnist_problem, orbit_augment
+from invlearn.duan import train_linear_methods
+from invlearn.groups import c4_rotations
+from invlearn.metrics import accuracy
+from invlearn.models import BatchedMLP
+from invlearn.theory import hardwired_optimum, squared_error, truncate_svd
+from invlearn.training import TrainConfig, invariance_penalty, train
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return mnist_problem(n_samples=200, seed=1)
+
+
+def test_mnist_problem_is_real_seeded_and_excludes_nine(problem):
+    assert problem.x.shape == (200, 196) and problem.x_aug.shape == (800, 196)
+    assert int(problem.labels.max()) <= 8 and len(set(problem.labels.tolist())) == 9
+    assert 0 <= float(problem.x.min()) and float(problem.x.max()) <= 1
+    again = mnist_problem(n_samples=200, seed=1)
+    assert torch.equal(again.x, problem.x)
+    other = mnist_problem(n_samples=200, seed=2)
+    assert not torch.equal(other.x, problem.x)
+
+
+def test_subset_is_a_permutation_draw_not_a_slice():
+    labels = np.repeat(np.arange(10), 500)
+    idx = draw_subset(labels, 100, seed=0, exclude_digits=(9,))
+    assert len(set(labels[idx].tolist())) == 9 and 9 not in labels[idx]
+    held_out = draw_subset(labels, 100, seed=1, exclude_digits=(9,), exclude=idx)
+    assert not set(idx) & set(held_out)
+
+
+def test_downsampling_commutes_with_rotation():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, size=(1, 28, 28)).astype(np.uint8)
+    np.testing.assert_allclose(downsample(np.rot90(img, 1, axes=(1, 2)).copy()), np.rot90(downsample(img), 1, axes=(1, 2)))
+
+
+def test_orbit_augment_layout():
+    g = c4_rotations(4, dtype=torch.float32)
+    x = torch.randn(3, 16)
+    xs, ys = orbit_augment(x, torch.tensor([0, 1, 2]), g)
+    assert xs.shape == (12, 16) and ys.tolist() == [0, 1, 2] * 4
+    assert torch.equal(xs[3:6], x @ g.rho[1].T)
+
+
+def test_training_reduces_loss_and_is_deterministic(problem):
+    cfg = TrainConfig(epochs=20, loss="mse", lr=1e-2)
+    runs = []
+    for _ in range(2):
+        model = BatchedMLP((196, 5, 9), seeds=[0, 1])
+        runs.append((train(model, problem.x, problem.y, cfg), model.end_to_end().detach()))
+    (h1, w1), (h2, w2) = runs
+    assert np.all(h1.loss[-1] < 0.9 * h1.loss[0])
+    assert np.array_equal(h1.loss, h2.loss) and torch.equal(w1, w2)
+
+
+@pytest.mark.parametrize("loss,batch_size,optimizer", [("mse", None, "adam"), ("ce", 64, "sgd")])
+def test_batched_configurations_equal_separate_runs(problem, loss, batch_size, optimizer):
+    cfg = TrainConfig(epochs=5, loss=loss, lr=1e-2, batch_size=batch_size, optimizer=optimizer, momentum=0.9)
+    target = problem.y if loss == "mse" else problem.labels
+    G = problem.group.constraint().float()
+    lambdas, seeds = [0.0, 0.1, 1.0], [3, 4, 5]
+    batched = BatchedMLP((196, 5, 9), seeds=seeds)
+    train(batched, problem.x, target, cfg, penalty=invariance_penalty(G, lambdas))
+    for k, (lam, seed) in enumerate(zip(lambdas, seeds)):
+        single = BatchedMLP((196, 5, 9), seeds=[seed])
+        train(single, problem.x, target, cfg, penalty=invariance_penalty(G, [lam]))
+        torch.testing.assert_close(batched.end_to_end()[k], single.end_to_end()[0], rtol=1e-4, atol=1e-6)
+
+
+def test_initialisation_matches_torch_linear():
+    torch.manual_seed(7)
+    first = torch.nn.Linear(196, 5, bias=False).weight.detach()
+    second = torch.nn.Linear(5, 9, bias=False).weight.detach()
+    model = BatchedMLP((196, 5, 9), seeds=[7])
+    assert torch.equal(model.weights[0][0], first) and torch.equal(model.weights[1][0], second)
+
+
+def test_constrained_model_is_invariant(problem):
+    g = problem.group
+    model = BatchedMLP((196, 5, 9), seeds=[0], basis=g.orbit_basis().float())
+    w = model.end_to_end()[0].double()
+    assert torch.allclose(w @ g.constraint().double(), torch.zeros(9, 196, dtype=torch.float64), atol=1e-6)
+
+
+def test_hardwired_closed_form_beats_random_invariant_low_rank_maps(problem):
+    g = problem.group
+    x, y = problem.x.double(), problem.y.double()
+    w = hardwired_optimum(x, y, g.orbit_basis("orthonormal").double(), rank=5, ridge=1e-9)
+    assert int(torch.linalg.matrix_rank(w, atol=1e-8)) == 5
+    assert float((w @ g.constraint().double()).abs().max()) < 1e-9
+    best = squared_error(w, x, y)
+    gen = torch.Generator().manual_seed(0)
+    basis = g.orbit_basis("orthonormal").double()
+    for _ in range(20):
+        v = w @ basis.T + 0.05 * torch.randn(9, 49, generator=gen, dtype=torch.float64)
+        assert squared_error(truncate_svd(v, 5) @ basis, x, y) >= best - 1e-9
+    # training the constrained network approaches the closed-form loss from above
+    runs = train_linear_methods(problem, methods=("constrained",), epochs=400, lr=1e-2)
+    trained_mse = float(runs.loss["constrained"][-1, 0])  # nn.MSELoss: mean over n x 9 entries
+    closed_mse = best / y.numel()
+    assert closed_mse - 1e-6 <= trained_mse < closed_mse * 1.05
+    assert float(accuracy(problem.x_aug.double() @ w.T, problem.labels_aug)) > 0.3
