@@ -1,0 +1,128 @@
+"""Every notebook under the quick profile, then the strict book build, in a copy of the book
+(so that a reader's paper-profile outputs in book/generated/ are never overwritten)."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, invlearn
+from invlearn import runner
+
+NOTEBOOKS = sorted(runner.discover(ROOT))
+
+
+def _copy_book(dest: Path) -> Path:
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def quick_book(tmp_path_factory) -> Path:
+    book = _copy_book(tmp_path_factory.mktemp("quick_book"))
+    result = invlearn("run", "--all", "--profile", "quick", "-j", "2", cwd=book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert invlearn("scorecard", cwd=book).returncode == 0
+    return book
+
+
+@pytest.fixture(scope="module")
+def built_html(quick_book) -> Path:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", ".", "-W", "-n", "--keep-going"], cwd=quick_book, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return quick_book / "_build" / "html"
+
+
+def test_every_notebook_is_in_the_quick_profile_and_the_toc():
+    quick = yaml.safe_load((ROOT / "notebooks" / "profiles" / "quick.yaml").read_text())
+    toc = (ROOT / "_toc.yml").read_text()
+    for name in NOTEBOOKS:
+        assert name in quick, f"{name} has no quick profile"
+        assert f"book/generated/{name}" in toc, f"{name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_quick_profile_passes_its_check(quick_book, name):
+    record = json.loads((quick_book / "book" / "generated" / f"{name}.json").read_text())
+    assert record["profile"] == "quick"
+    assert record["check"]["passed"] is True and record["check"]["checks"]
+    assert record["series"] and record["metrics"]
+    assert (quick_book / "book" / "generated" / "figures" / f"{name}.png").is_file()
+
+
+def test_fig2_result_file_schema(quick_book):
+    record = json.loads((quick_book / "book" / "generated" / "duan_fig02_training_curves.json").read_text())
+    names = {"DA", "constrained", "reg_0.001", "reg_0.01", "reg_0.1"}
+    assert names <= set(record["series"]) and set(record["metrics"]["final_accuracy"]) == names
+    epochs = record["parameters"]["epochs"]
+    assert len(record["series"]["epoch"]) == epochs + 1
+    for name in names:
+        curve = record["series"][name]
+        assert len(curve) == epochs + 1 and curve[-1] == record["metrics"]["final_accuracy"][name]
+        assert all(0 <= v <= 1 for v in curve)
+
+
+def _toc_files(toc: dict) -> list[str]:
+    files = [toc["root"]]
+    stack = list(toc.get("parts", [])) + list(toc.get("chapters", []))
+    while stack:
+        entry = stack.pop()
+        if "file" in entry:
+            files.append(entry["file"])
+        stack.extend(entry.get("chapters", []) + entry.get("sections", []))
+    return files
+
+
+def test_every_toc_entry_produced_a_page(built_html):
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for file in _toc_files(toc):
+        page = built_html / f"{file}.html"
+        assert page.is_file(), f"no page for {file}"
+        assert len(page.read_text()) > 2000
+
+
+def test_html_loads_no_external_resource(built_html):
+    external = re.compile(r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)=[\"'](https?:)?//", re.I)
+    font = re.compile(r"url\([\"']?(https?:)?//", re.I)
+    for page in built_html.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        assert not external.search(text), f"{page} loads {external.search(text).group(0)}"
+    for css in built_html.rglob("*.css"):
+        assert not font.search(css.read_text(errors="replace")), f"{css} loads a remote resource"
+
+
+def test_math_renders_offline(built_html):
+    page = (built_html / "book" / "duan_montufar.html").read_text()
+    scripts = re.findall(r"<script[^>]*src=\"([^\"]*mathjax[^\"]*)\"", page, re.I)
+    assert scripts, "no MathJax script on a page with math"
+    for src in scripts:
+        assert (built_html / "book" / src.split("?")[0]).resolve().is_file(), src
+
+
+def test_fig2_page_and_scorecard(built_html):
+    page = (built_html / "book" / "generated" / "duan_fig02_training_curves.html").read_text()
+    assert re.search(r"<img[^>]+src=\"[^\"]+\.png\"", page)
+    assert "Parameters of this run" in page and "Assumptions" in page
+    assert "injected-parameters" not in page and "# Parameters" not in page
+    scorecard = (built_html / "book" / "scorecard.html").read_text()
+    assert "Fig. 2" in scorecard and "passed" in scorecard and "duan_fig02_training_curves.html" in scorecard
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_paper_profile_passes_its_check(tmp_path, name):
+    book = _copy_book(tmp_path)
+    result = invlearn("run", name, cwd=book, timeout=3600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    record = json.loads((book / "book" / "generated" / f"{name}.json").read_text())
+    assert record["profile"] == "paper" and record["check"]["passed"] is True
