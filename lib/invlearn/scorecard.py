@@ -39,7 +39,7 @@ def scorecard_markdown(rows: list[dict[str, str]]) -> str:
     lines = ["| figure | paper | claim | our check | profile | runtime |", "|---|---|---|---|---|---|"]
     for r in rows:
         figure = f"{{doc}}`{r['figure']} <{r['page']}>`" if r["page"] else r["figure"]
-        mark = {"passed": "✅ passed", "failed": "❌ failed"}.get(r["check"], r["check"])
+        mark = {"passed": "passed", "failed": "**FAILED**"}.get(r["check"], r["check"])
         claim = r["claim"].replace("|", "/")
         lines.append(f"| {figure} | {r['paper']} | {claim} | {mark} | {r['profile']} | {r['runtime']} |")
     return "\n".join(lines) + "\n"
