@@ -1,7 +1,9 @@
 """The runner on a throwaway book holding one tiny notebook."""
 
 import json
-import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,10 +28,14 @@ TINY = '''# ---
 value = 2  # a number written to the result file
 scale = 1.5  # a float parameter
 fail = False  # raise in the compute cell
+sleep = 0.0  # seconds to wait before writing results
 
 # %%
+import time
+
 from invlearn.results import save_results
 
+time.sleep(sleep)
 assert not fail, "asked to fail"
 save_results("tiny", claim="value is positive", checks={"value > 0": value > 0},
              metrics={"value": value, "scaled": value * scale}, series={"x": [0, 1]})
@@ -53,7 +59,7 @@ def _outputs(book: Path) -> list[str]:
 def test_spec_reads_parameters_and_metadata(book):
     spec = runner.discover(book)["tiny"]
     assert spec.figure == "Fig. 0" and spec.paper == "Nobody (2000)"
-    assert spec.defaults == {"value": 2, "scale": 1.5, "fail": False}
+    assert spec.defaults == {"value": 2, "scale": 1.5, "fail": False, "sleep": 0.0}
     assert spec.parameters["value"].help == "a number written to the result file"
 
 
@@ -84,7 +90,7 @@ def test_run_cache_and_library_change(book, root):
     assert first.returncode == 0, first.stderr
     gen = book / "book" / "generated"
     record = json.loads((gen / "tiny.json").read_text())
-    assert record["profile"] == "quick" and record["parameters"] == {"value": 3, "scale": 1.5, "fail": False}
+    assert record["profile"] == "quick" and record["parameters"] == {"value": 3, "scale": 1.5, "fail": False, "sleep": 0.0}
     assert record["check"] == {"claim": "value is positive", "passed": True, "checks": {"value > 0": True}}
     assert record["metrics"]["scaled"] == 4.5 and record["runtime_s"] > 0 and "torch" in record["versions"]
     assert record["figure"] == "Fig. 0"
@@ -133,3 +139,26 @@ def test_parse_assignment():
     assert runner.parse_assignment("lr=1e-3") == ("lr", 0.001)
     with pytest.raises(runner.ParameterError):
         runner.parse_assignment("novalue")
+
+
+def test_parallel_run_of_several_notebooks(book):
+    (book / "notebooks" / "tiny2.py").write_text(TINY.replace('save_results("tiny"', 'save_results("tiny2"'))
+    result = invlearn("run", "--all", "-j", "2", cwd=book)
+    assert result.returncode == 0, result.stderr
+    assert sorted(line.split()[0] for line in result.stdout.splitlines()) == ["ok", "ok"]
+    for name in ("tiny", "tiny2"):
+        assert json.loads((book / "book" / "generated" / f"{name}.json").read_text())["check"]["passed"]
+
+
+def test_interrupt_leaves_no_partial_output(book):
+    gen = book / "book" / "generated"
+    proc = subprocess.Popen([sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=60"], cwd=book,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (gen.is_dir() and any(p.name.startswith(".tiny.") for p in gen.iterdir())):
+        time.sleep(0.2)
+    time.sleep(5)  # the kernel is running the sleeping cell
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert _outputs(book) == []
