@@ -91,7 +91,7 @@ def test_run_cache_and_library_change(book, root):
     gen = book / "book" / "generated"
     record = json.loads((gen / "tiny.json").read_text())
     assert record["profile"] == "quick" and record["parameters"] == {"value": 3, "scale": 1.5, "fail": False, "sleep": 0.0}
-    assert record["check"] == {"claim": "value is positive", "passed": True, "checks": {"value > 0": True}}
+    assert record["check"] == {"claim": "value is positive", "passed": True, "checks": {"value > 0": True}, "findings": {}}
     assert record["metrics"]["scaled"] == 4.5 and record["runtime_s"] > 0 and "torch" in record["versions"]
     assert record["figure"] == "Fig. 0"
     # the injected cell and the parameters cell are hidden; a table of the values used is shown instead

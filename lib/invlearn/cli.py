@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a notebook failed, 2 invalid command line (unknown note
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="run every notebook")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     run.add_argument("--profile", default="paper", help="paper (the notebooks' defaults) or quick (notebooks/profiles/quick.yaml)")
-    run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel")
+    run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
     run.add_argument("--force", action="store_true", help="rerun even when the cached output is current")
 
     sub.add_parser("scorecard", help="write book/generated/scorecard_table.md from the result files")
@@ -79,8 +80,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             outcomes.append(runner.run_notebook(spec, params, args.profile, args.force, root))
             _report(outcomes[-1])
     else:
+        threads = max(1, (os.cpu_count() or 1) // args.jobs)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root) for spec, params in plan]
+            futures = [
+                pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root, threads)
+                for spec, params in plan
+            ]
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 _report(outcomes[-1])

@@ -5,9 +5,10 @@ All functions accept a leading batch of configurations: ``W`` of shape ``(..., d
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-__all__ = ["accuracy", "noninvariant_part", "noninvariant_norm", "invariant_proportion"]
+__all__ = ["accuracy", "noninvariant_part", "noninvariant_norm", "invariant_proportion", "seed_band"]
 
 
 def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -35,3 +36,17 @@ def invariant_proportion(w: torch.Tensor, projector: torch.Tensor) -> torch.Tens
     """``||W Gbar||_F^2 / ||W||_F^2`` (Figs 4/9), shape ``(...)``; 1 exactly for invariant ``W``."""
     inv = torch.linalg.matrix_norm(w @ projector.to(w.dtype)) ** 2
     return inv / torch.linalg.matrix_norm(w) ** 2
+
+
+def seed_band(values: np.ndarray, band: str = "minmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over seeds and a band: ``values`` ``(T, S)`` -> ``(mean, lower, upper)``, each ``(T,)``.
+
+    ``band="minmax"``: the seeds' minimum and maximum; ``band="sd"``: mean ± one standard deviation (ddof 1).
+    """
+    mean = values.mean(axis=1)
+    if band == "minmax":
+        return mean, values.min(axis=1), values.max(axis=1)
+    if band == "sd":
+        sd = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros_like(mean)
+        return mean, mean - sd, mean + sd
+    raise ValueError(f"band must be 'minmax' or 'sd', not {band!r}")

@@ -87,19 +87,27 @@ def save_results(
     checks: Mapping[str, bool],
     metrics: Mapping[str, Any],
     series: Mapping[str, Any],
+    findings: Mapping[str, bool] | None = None,
 ) -> Path:
     """Write ``<output dir>/<notebook>.json``.
 
     Args:
         notebook: notebook name without extension, e.g. ``"duan_fig02_training_curves"``.
         claim: the paper's claim that the check cell tests, one sentence.
-        checks: named sub-checks; ``check.passed`` is their conjunction.
+        checks: named sub-checks, asserted by the page; ``check.passed`` is their conjunction.
+        findings: further claims of the paper evaluated on this run but **not** asserted, because the page
+            reports that they do not (or not robustly) reproduce; ``True`` where this run shows the claim.
         metrics: summary numbers.
         series: every plotted curve as named arrays (include the x axis, e.g. ``"epoch"``).
     """
     record = {
         "notebook": notebook,
-        "check": {"claim": claim, "passed": all(bool(v) for v in checks.values()), "checks": dict(checks)},
+        "check": {
+            "claim": claim,
+            "passed": all(bool(v) for v in checks.values()),
+            "checks": dict(checks),
+            "findings": dict(findings or {}),
+        },
         "metrics": metrics,
         "series": series,
     }

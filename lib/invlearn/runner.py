@@ -313,8 +313,12 @@ def run_notebook(
     profile: str = "paper",
     force: bool = False,
     root: str | os.PathLike | None = None,
+    threads: int | None = None,
 ) -> RunOutcome:
     """Execute one notebook (parameters already validated) into ``book/generated/``.
+
+    ``threads`` caps the kernel's BLAS/OpenMP threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): parallel
+    notebooks must share the cores, since oversubscribed PyTorch kernels slow down by an order of magnitude.
 
     Returns an outcome rather than raising on notebook failure; ``KeyboardInterrupt`` propagates after the
     staging folder is removed, so no half-written output remains.
@@ -341,7 +345,10 @@ def run_notebook(
     start = time.perf_counter()
     try:
         try:
-            with _environ(**{OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}):
+            env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+            if threads:
+                env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+            with _environ(**env):
                 papermill.execute_notebook(
                     jupytext.read(spec.path),
                     str(staged_nb),

@@ -13,7 +13,8 @@ __all__ = ["scorecard_rows", "scorecard_markdown", "write_scorecard"]
 
 
 def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, str]]:
-    """One dict per notebook: figure, paper, claim, check, profile, runtime, page (a doc path or "")."""
+    """One dict per notebook: figure, paper, claim, check, profile, runtime, page (a doc path or ""), and
+    not_reproduced (the findings of the paper that this run did not show)."""
     out = generated_dir(root)
     rows = []
     for name, spec in discover(root).items():
@@ -24,6 +25,7 @@ def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, str]
             row.update(
                 claim=record["check"]["claim"],
                 check="passed" if record["check"]["passed"] else "failed",
+                not_reproduced=[k for k, v in record["check"].get("findings", {}).items() if not v],
                 profile=record["profile"],
                 runtime=f"{record['runtime_s']:.1f} s",
                 page=f"/book/generated/{name}",
@@ -40,6 +42,8 @@ def scorecard_markdown(rows: list[dict[str, str]]) -> str:
     for r in rows:
         figure = f"{{doc}}`{r['figure']} <{r['page']}>`" if r["page"] else r["figure"]
         mark = {"passed": "passed", "failed": "**FAILED**"}.get(r["check"], r["check"])
+        if r.get("not_reproduced"):
+            mark += "; not reproduced: " + "; ".join(r["not_reproduced"])
         claim = r["claim"].replace("|", "/")
         lines.append(f"| {figure} | {r['paper']} | {claim} | {mark} | {r['profile']} | {r['runtime']} |")
     return "\n".join(lines) + "\n"
