@@ -69,3 +69,16 @@ def test_permutation_group_closure_and_multi_generator_constraint():
     assert torch.allclose(constraint_matrix(s3.rho[1]), torch.eye(3, dtype=torch.float64) - s3.rho[1])
     assert sorted(rotation_permutation(2, 1).tolist()) == [0, 1, 2, 3]
     assert orbit_basis([[0, 1, 2]], 3).sum() == 1
+
+
+def test_seed_band():
+    from invlearn.metrics import seed_band
+
+    values = np.array([[1.0, 3.0], [2.0, 2.0], [0.0, 4.0]])
+    mean, lo, hi = seed_band(values)
+    np.testing.assert_array_equal(mean, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(lo, [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(hi, [3.0, 2.0, 4.0])
+    _, lo_sd, hi_sd = seed_band(values, "sd")
+    np.testing.assert_allclose(hi_sd - mean, values.std(axis=1, ddof=1))
+    assert np.all(lo_sd <= mean)
