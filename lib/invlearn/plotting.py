@@ -17,6 +17,10 @@ __all__ = ["book_style", "curves", "save_figure", "LINESTYLES"]
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
 
+FIXED_COLORS = {"constrained": 0, "DA": 1}
+"""Palette slots reserved for series names, so a method keeps its colour on every page; other series take the
+remaining slots in order."""
+
 
 def book_style() -> None:
     """Apply the book's seaborn theme (white grid, paper context, colour-blind palette, 150 dpi)."""
@@ -52,8 +56,13 @@ def curves(
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
     labels = labels or {}
     linestyles = linestyles or {}
+    palette = sns.color_palette(n_colors=max(10, len(series) + len(FIXED_COLORS)))
+    free = iter(i for i in range(len(palette)) if i not in FIXED_COLORS.values())
     for name, values in series.items():
-        (line,) = ax.plot(x, values, linestyle=linestyles.get(name, "-"), label=labels.get(name, name), linewidth=1.6)
+        color = palette[FIXED_COLORS[name] if name in FIXED_COLORS else next(free)]
+        (line,) = ax.plot(
+            x, values, color=color, linestyle=linestyles.get(name, "-"), label=labels.get(name, name), linewidth=1.6
+        )
         if bands and name in bands:
             lo, hi = bands[name]
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
