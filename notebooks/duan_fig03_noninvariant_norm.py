@@ -47,7 +47,6 @@ import numpy as np
 from invlearn import plotting
 from invlearn.data import mnist_problem
 from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import seed_band
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig03_noninvariant_norm"
@@ -65,15 +64,14 @@ runs = train_linear_methods(
     batch_size=batch_size or None, seeds=seeds,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-bands = {name: seed_band(runs.noninvariant_norm[name]) for name in names}
-mean = {name: bands[name][0] for name in names}
+per_seed = {name: runs.noninvariant_norm[name] for name in names}
+mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
 print("final ||W_perp||_F (mean over seeds):", {name: round(float(mean[name][-1]), 4) for name in names})
 
 # %% mystnb={"figure": {"caption": "‖W⊥‖_F, where W⊥ = W(I − Ḡ) is the non-invariant part of the end-to-end matrix W = W₂W₁, per epoch, for data augmentation (DA) and regularization (λ); MSE loss. The constrained model has W⊥ ≡ 0 (grey line). With several seeds: mean and min–max band.", "name": "fig-duan-03"}}
 labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.curves(
-    runs.epochs, mean, xlabel="Epochs", ylabel="Frobenius Norm", labels=labels, linestyles=plotting.LINESTYLES,
-    bands={n: bands[n][1:] for n in names} if n_seeds > 1 else None,
+fig = plotting.seed_curves(
+    runs.epochs, per_seed, xlabel="Epochs", ylabel="Frobenius Norm", labels=labels, linestyles=plotting.LINESTYLES,
     hlines=[(0.0, "Constrained (invariant limit)")],
 )
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
@@ -93,7 +91,7 @@ def double_descent(curve: np.ndarray, rise: float = 0.01) -> dict:
             "rise": float(lifted[t_max]), "drop_after_max": float(curve[t_max] - curve[-1])}
 
 da_shape = double_descent(mean["DA"])
-per_seed_shape = [double_descent(runs.noninvariant_norm["DA"][:, s])["found"] for s in range(n_seeds)]
+per_seed_shape = [double_descent(per_seed["DA"][:, s])["found"] for s in range(n_seeds)]
 print("DA mean curve:", da_shape, "| seeds showing the pattern:", sum(per_seed_shape), "of", n_seeds)
 
 # %% [markdown]
@@ -134,7 +132,7 @@ save_results(
         "epoch": runs.epochs,
         **mean,
         "constrained": np.zeros_like(runs.epochs, dtype=float),
-        "per_seed": {k: runs.noninvariant_norm[k] for k in names},
+        "per_seed": per_seed,
     },
 )
 display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))

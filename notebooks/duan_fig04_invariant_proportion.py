@@ -47,7 +47,6 @@ import numpy as np
 from invlearn import plotting
 from invlearn.data import mnist_problem
 from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import seed_band
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig04_invariant_proportion"
@@ -65,15 +64,14 @@ runs = train_linear_methods(
     batch_size=batch_size or None, seeds=seeds,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-bands = {name: seed_band(runs.invariant_proportion[name]) for name in names}
-mean = {name: bands[name][0] for name in names}
+per_seed = {name: runs.invariant_proportion[name] for name in names}
+mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
 print("final invariant proportion (mean over seeds):", {name: round(float(mean[name][-1]), 5) for name in names})
 
 # %% mystnb={"figure": {"caption": "Invariant proportion ‖W − W⊥‖²_F / ‖W‖²_F of the end-to-end matrix W = W₂W₁ per epoch, for data augmentation (DA) and regularization (λ); MSE loss. The constrained model has proportion 1 (grey line). With several seeds: mean and min–max band.", "name": "fig-duan-04"}}
 labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.curves(
-    runs.epochs, mean, xlabel="Epochs", ylabel="Proportion", labels=labels, linestyles=plotting.LINESTYLES,
-    bands={n: bands[n][1:] for n in names} if n_seeds > 1 else None,
+fig = plotting.seed_curves(
+    runs.epochs, per_seed, xlabel="Epochs", ylabel="Proportion", labels=labels, linestyles=plotting.LINESTYLES,
     hlines=[(1.0, "Constrained (invariant limit)")],
 )
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
@@ -122,7 +120,7 @@ save_results(
         "epoch": runs.epochs,
         **mean,
         "constrained": np.ones_like(runs.epochs, dtype=float),
-        "per_seed": {k: runs.invariant_proportion[k] for k in names},
+        "per_seed": per_seed,
     },
 )
 display(check_table(checks))

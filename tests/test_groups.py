@@ -82,3 +82,16 @@ def test_seed_band():
     _, lo_sd, hi_sd = seed_band(values, "sd")
     np.testing.assert_allclose(hi_sd - mean, values.std(axis=1, ddof=1))
     assert np.all(lo_sd <= mean)
+
+
+def test_seed_curves_draws_a_band_only_for_several_seeds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from invlearn.plotting import seed_curves
+
+    x = np.arange(4)
+    fig = seed_curves(x, {"DA": np.ones((4, 3)) * [[1, 2, 3]], "one": np.zeros((4, 1))}, xlabel="e", ylabel="v")
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [2, 2, 2, 2])
+    assert len(ax.collections) == 1  # one shaded band: the single-seed series has none

@@ -12,7 +12,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["book_style", "curves", "save_figure", "LINESTYLES"]
+__all__ = ["book_style", "curves", "seed_curves", "save_figure", "LINESTYLES"]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
@@ -74,6 +74,21 @@ def curves(
         ax.set_title(title)
     ax.legend(frameon=True)
     return fig
+
+
+def seed_curves(x: np.ndarray, per_seed: Mapping[str, np.ndarray], *, band: str = "minmax", **kwargs) -> Figure:
+    """:func:`curves` of the mean over seeds, with a shaded band when there is more than one seed.
+
+    Args:
+        per_seed: ``name -> (T, S)`` values, one column per seed.
+        band: ``"minmax"`` or ``"sd"`` (see :func:`invlearn.metrics.seed_band`).
+        kwargs: passed to :func:`curves`.
+    """
+    from invlearn.metrics import seed_band
+
+    summary = {name: seed_band(values, band) for name, values in per_seed.items()}
+    shaded = {name: (lo, hi) for name, (_, lo, hi) in summary.items() if per_seed[name].shape[1] > 1}
+    return curves(x, {name: mean for name, (mean, _, _) in summary.items()}, bands=shaded or None, **kwargs)
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
