@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-exec python -m pytest "${@:--m not slow}"
+# Slow tests are excluded unless the arguments choose markers themselves (-m ...).
+for arg in "$@"; do
+  if [ "$arg" = "-m" ]; then exec python -m pytest "$@"; fi
+done
+exec python -m pytest -m "not slow" "$@"
