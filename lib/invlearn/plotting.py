@@ -12,7 +12,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["book_style", "curves", "seed_curves", "save_figure", "LINESTYLES"]
+__all__ = ["book_style", "curves", "seed_curves", "panel_curves", "save_figure", "LINESTYLES"]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
@@ -89,6 +89,28 @@ def seed_curves(x: np.ndarray, per_seed: Mapping[str, np.ndarray], *, band: str 
     summary = {name: seed_band(values, band) for name, values in per_seed.items()}
     shaded = {name: (lo, hi) for name, (_, lo, hi) in summary.items() if per_seed[name].shape[1] > 1}
     return curves(x, {name: mean for name, (mean, _, _) in summary.items()}, bands=shaded or None, **kwargs)
+
+
+def panel_curves(
+    x: np.ndarray, panels: Mapping[str, Mapping[str, np.ndarray]], *, ncols: int = 2, legend_title: str | None = None, **kwargs
+) -> Figure:
+    """A grid of :func:`curves` panels sharing the x axis.
+
+    Args:
+        panels: ``panel title -> (curve name -> (T,) values)``.
+        legend_title: title of every panel's legend.
+        kwargs: passed to :func:`curves` (``xlabel``, ``ylabel``, ``labels``, ...).
+    """
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), sharex=True, squeeze=False)
+    for ax, (title, series) in zip(axes.flat, panels.items()):
+        curves(x, series, title=title, ax=ax, **kwargs)
+        if legend_title:
+            ax.get_legend().set_title(legend_title)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
