@@ -94,18 +94,18 @@ def train_linear_methods(
         penalty = invariance_penalty(group.constraint().to(torch.float32), lam_rep)
         jobs.append(([lambda_key(lam) for lam in lambdas], BatchedMLP(dims, seeds_rep), problem.x, target, penalty))
 
+    metrics = {
+        "accuracy": lambda m: accuracy(m(problem.x_aug), problem.labels_aug),
+        "noninvariant_norm": lambda m: noninvariant_norm(m.end_to_end(), projector),
+        "invariant_proportion": lambda m: invariant_proportion(m.end_to_end(), projector),
+    }
+    if record_end_to_end:
+        metrics["end_to_end"] = lambda m: m.end_to_end()
+    n_seeds = len(seeds)
     for names, model, x, y, penalty in jobs:
-        metrics = {
-            "accuracy": lambda m: accuracy(m(problem.x_aug), problem.labels_aug),
-            "noninvariant_norm": lambda m: noninvariant_norm(m.end_to_end(), projector),
-            "invariant_proportion": lambda m: invariant_proportion(m.end_to_end(), projector),
-        }
-        if record_end_to_end:
-            metrics["end_to_end"] = lambda m: m.end_to_end()
         logger = MetricLogger(metrics)
         history = train(model, x, y, cfg, penalty=penalty, callbacks=[logger], desc="/".join(names))
         values = logger.values
-        n_seeds = len(seeds)
         for i, name in enumerate(names):
             block = slice(i * n_seeds, (i + 1) * n_seeds)
             runs.accuracy[name] = values["accuracy"][:, block]

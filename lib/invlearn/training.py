@@ -192,7 +192,8 @@ class MetricLogger:
 
     Args:
         metrics: ``name -> fn(model) -> (K,) tensor`` (evaluated under ``torch.no_grad``).
-        every: logging period in epochs (the last epoch is always logged).
+        every: logging period in epochs.
+        last: an extra epoch to log although it is off the period (pass the final epoch to always log it).
     After training, ``values[name]`` is ``(n_logged, K)`` and ``epochs`` the logged epoch numbers.
     """
 
