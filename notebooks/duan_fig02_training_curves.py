@@ -38,7 +38,8 @@
 # %% tags=["parameters"]
 n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
 data_seed = 0  # seed of the random draw of digits
-seed = 0  # initialisation seed; DA and every λ run share the initial weights
+seed = 0  # first initialisation seed; DA and every λ run share the initial weights
+n_seeds = 1  # number of initialisation seeds (paper: a single run)
 hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
 epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
 lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
@@ -55,13 +56,14 @@ import torch
 from invlearn import plotting
 from invlearn.data import mnist_problem
 from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import accuracy
+from invlearn.metrics import accuracy, settling_epoch
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 from invlearn.theory import hardwired_optimum
 
 NOTEBOOK = "duan_fig02_training_curves"
 started = time.perf_counter()
 plotting.book_style()
+seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
 # Draw the digits and build the orbit-augmented set.
@@ -72,14 +74,14 @@ print(f"{problem.x.shape[0]} digits from {problem.source}; augmented set {tuple(
       f"class counts {problem.labels.bincount().tolist()}")
 
 # %% [markdown]
-# Train the three approaches (all λ values as one batched program) and log the augmented-set accuracy every epoch.
+# Train the three approaches (all λ values × seeds as one batched program) and log the augmented-set accuracy every epoch.
 
 # %%
 runs = train_linear_methods(
     problem, lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=[seed],
+    batch_size=batch_size or None, seeds=seeds,
 )
-curves = {name: acc[:, 0] for name, acc in runs.accuracy.items()}
+curves = {name: acc.mean(axis=1) for name, acc in runs.accuracy.items()}  # mean over seeds
 final_accuracy = {name: float(c[-1]) for name, c in curves.items()}
 print({name: round(v, 4) for name, v in final_accuracy.items()})
 
@@ -91,11 +93,11 @@ w_inv = hardwired_optimum(problem.x, problem.y, problem.group.orbit_basis("ortho
 closed_form_accuracy = float(accuracy(problem.x_aug.double() @ w_inv.T, problem.labels_aug))
 print(f"closed-form hard-wired optimum: accuracy {closed_form_accuracy:.4f}")
 
-# %% mystnb={"figure": {"caption": "Training curves for data augmentation (DA), regularization (λ), and constrained model under mean squared error loss: accuracy on the augmented training set (4000 images) per epoch. Dashed grey: accuracy of the closed-form hard-wired optimum (Theorem 6).", "name": "fig-duan-02"}}
+# %% mystnb={"figure": {"caption": "Training curves for data augmentation (DA), regularization (λ), and constrained model under mean squared error loss: accuracy on the augmented training set (4000 images) per epoch. Dashed grey: accuracy of the closed-form hard-wired optimum (Theorem 6). With several seeds: mean and min–max band.", "name": "fig-duan-02"}}
 labels = {"constrained": "Constrained", "DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
 order = ["constrained", "DA", *[lambda_key(lam) for lam in lambdas]]
-fig = plotting.curves(
-    runs.epochs, {name: curves[name] for name in order}, xlabel="Epochs", ylabel="Accuracy",
+fig = plotting.seed_curves(
+    runs.epochs, {name: runs.accuracy[name] for name in order}, xlabel="Epochs", ylabel="Accuracy",
     labels=labels, linestyles=plotting.LINESTYLES,
     hlines=[(closed_form_accuracy, "Closed-form optimum (Thm 6)")],
 )
@@ -110,11 +112,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # the first epoch from which the accuracy stays within 0.01 of its final value.
 
 # %%
-def settling_epoch(curve, tol=0.01):
-    outside = np.flatnonzero(np.abs(curve - curve[-1]) > tol)
-    return int(runs.epochs[outside[-1] + 1]) if outside.size else 0
-
-settling = {name: settling_epoch(c) for name, c in curves.items()}
+settling = {name: settling_epoch(runs.epochs, c, tol=0.01) for name, c in curves.items()}
 print("epoch from which accuracy stays within 0.01 of its final value:", settling)
 
 # %% [markdown]
@@ -147,11 +145,12 @@ save_results(
         "closed_form_accuracy": closed_form_accuracy,
         "best_lambda": best_lambda,
         "settling_epoch": settling,
+        "seeds": seeds,
         "train_seconds": runs.seconds,
         "notebook_seconds": time.perf_counter() - started,
         "data_source": problem.source,
     },
-    series={"epoch": runs.epochs, **curves, "closed_form_accuracy": closed_form_accuracy},
+    series={"epoch": runs.epochs, **curves, "closed_form_accuracy": closed_form_accuracy, "per_seed": runs.accuracy},
 )
 display(check_table(checks))
 assert_checks(checks)
@@ -166,8 +165,10 @@ assert_checks(checks)
 # * **Preprocessing**: 2×2 average pooling 28→14, pixels in [0, 1], no standardisation, row-major flattening.
 # * **Batch**: full batch (the text says gradient descent); `batch_size` exposes minibatches.
 # * **Epochs**: 3000, the extent of the paper's axis.
-# * **Initialisation**: PyTorch's `nn.Linear` default (uniform ±1/√fan_in), no biases, one seed; DA and every λ
-#   start from the same $W_1, W_2$; the constrained model has its own $5\times49$ first layer from the same seed.
+# * **Initialisation**: PyTorch's `nn.Linear` default (uniform ±1/√fan_in), no biases; DA and every λ start from the
+#   same $W_1, W_2$; the constrained model has its own $5\times49$ first layer from the same seed.
+# * **Seeds**: the paper shows one run; `n_seeds` adds runs with seeds `seed … seed+n_seeds−1` (same digits), drawn as
+#   mean and min–max band; the checks use the mean.
 # * **Hard-wiring basis**: $B_{orbit}$ with entries 1/4 (orbit averages).
 # * **Loss scaling**: `nn.MSELoss()` (mean over samples and the 9 outputs), so λ multiplies a penalty that is 9× larger
 #   relative to the data term than in the paper's $\frac1n\|WX-Y\|_F^2$ (equivalently the paper's λ would be 9λ here).

@@ -38,6 +38,7 @@ epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
 lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
 batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
 lambdas = [0.001, 0.01, 0.1]  # regularization strengths (paper's MSE grid)
+rise = 0.01  # minimal rise and fall of the DA curve counted as non-monotone
 
 # %%
 import time
@@ -47,6 +48,7 @@ import numpy as np
 from invlearn import plotting
 from invlearn.data import mnist_problem
 from invlearn.duan import lambda_key, train_linear_methods
+from invlearn.metrics import double_descent
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig03_noninvariant_norm"
@@ -81,17 +83,8 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # more than `rise` to an interior maximum, then a decrease by more than `rise` from it.
 
 # %%
-def double_descent(curve: np.ndarray, rise: float = 0.01) -> dict:
-    running_min = np.minimum.accumulate(curve)
-    lifted = curve - running_min  # height above the lowest value so far
-    t_max = int(np.argmax(lifted))
-    found = lifted[t_max] > rise and curve[-1] < curve[t_max] - rise
-    t_min = int(np.argmin(curve[: t_max + 1]))
-    return {"found": bool(found), "epoch_min": int(runs.epochs[t_min]), "epoch_max": int(runs.epochs[t_max]),
-            "rise": float(lifted[t_max]), "drop_after_max": float(curve[t_max] - curve[-1])}
-
-da_shape = double_descent(mean["DA"])
-per_seed_shape = [double_descent(per_seed["DA"][:, s])["found"] for s in range(n_seeds)]
+da_shape = double_descent(runs.epochs, mean["DA"], rise)
+per_seed_shape = [double_descent(runs.epochs, per_seed["DA"][:, s], rise)["found"] for s in range(n_seeds)]
 print("DA mean curve:", da_shape, "| seeds showing the pattern:", sum(per_seed_shape), "of", n_seeds)
 
 # %% [markdown]

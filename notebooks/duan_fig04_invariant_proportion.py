@@ -47,6 +47,7 @@ import numpy as np
 from invlearn import plotting
 from invlearn.data import mnist_problem
 from invlearn.duan import lambda_key, train_linear_methods
+from invlearn.metrics import first_crossing
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig04_invariant_proportion"
@@ -80,11 +81,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # How fast each curve approaches 1: the first epoch at which the mean proportion reaches `threshold`.
 
 # %%
-def first_crossing(curve: np.ndarray) -> float:
-    above = np.flatnonzero(curve >= threshold)
-    return float(runs.epochs[above[0]]) if above.size else float("inf")
-
-crossing = {name: first_crossing(mean[name]) for name in names}
+crossing = {name: first_crossing(runs.epochs, mean[name], threshold) for name in names}
 print(f"first epoch with proportion >= {threshold}:", crossing)
 
 # %% [markdown]

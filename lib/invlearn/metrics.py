@@ -8,7 +8,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["accuracy", "noninvariant_part", "noninvariant_norm", "invariant_proportion", "seed_band"]
+__all__ = [
+    "accuracy",
+    "noninvariant_part",
+    "noninvariant_norm",
+    "invariant_proportion",
+    "seed_band",
+    "orbit_spread",
+    "settling_epoch",
+    "first_crossing",
+    "double_descent",
+]
 
 
 def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -50,3 +60,45 @@ def seed_band(values: np.ndarray, band: str = "minmax") -> tuple[np.ndarray, np.
         sd = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros_like(mean)
         return mean, mean - sd, mean + sd
     raise ValueError(f"band must be 'minmax' or 'sd', not {band!r}")
+
+
+def orbit_spread(entries: np.ndarray, relative: bool = False) -> np.ndarray:
+    """Spread ``max - min`` over the last axis (the entries of one orbit), ``(..., k)`` -> ``(...)``.
+
+    ``relative=True`` divides by the mean absolute entry: the spread relative to the entries' magnitude (Fig 6,
+    where cross-entropy keeps growing the logit scale).
+    """
+    spread = entries.max(axis=-1) - entries.min(axis=-1)
+    return spread / np.abs(entries).mean(axis=-1) if relative else spread
+
+
+def settling_epoch(epochs: np.ndarray, curve: np.ndarray, tol: float) -> int:
+    """First logged epoch from which ``curve`` ``(T,)`` stays within ``tol`` of its final value."""
+    outside = np.flatnonzero(np.abs(curve - curve[-1]) > tol)
+    return int(epochs[outside[-1] + 1]) if outside.size else int(epochs[0])
+
+
+def first_crossing(epochs: np.ndarray, curve: np.ndarray, level: float) -> float:
+    """First logged epoch at which ``curve`` ``(T,)`` reaches ``level``; ``inf`` if it never does."""
+    above = np.flatnonzero(curve >= level)
+    return float(epochs[above[0]]) if above.size else float("inf")
+
+
+def double_descent(epochs: np.ndarray, curve: np.ndarray, rise: float) -> dict:
+    """Look for the shape decrease -> rise -> decrease in ``curve`` ``(T,)`` (Fig 3's "double descent").
+
+    The interior maximum is the point highest above the running minimum before it; the shape is ``found`` when
+    that height exceeds ``rise`` and the curve ends more than ``rise`` below the maximum.
+    Returns ``found``, ``epoch_min``, ``epoch_max``, ``rise`` (height above the running minimum) and
+    ``drop_after_max``.
+    """
+    lifted = curve - np.minimum.accumulate(curve)
+    t_max = int(np.argmax(lifted))
+    t_min = int(np.argmin(curve[: t_max + 1]))
+    return {
+        "found": bool(lifted[t_max] > rise and curve[-1] < curve[t_max] - rise),
+        "epoch_min": int(epochs[t_min]),
+        "epoch_max": int(epochs[t_max]),
+        "rise": float(lifted[t_max]),
+        "drop_after_max": float(curve[t_max] - curve[-1]),
+    }
