@@ -39,11 +39,10 @@ pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is
 # %%
 import time
 
-import numpy as np
-
 from invlearn import plotting
 from invlearn.data import mnist_problem
-from invlearn.duan import train_linear_methods
+from invlearn.duan import orbit_entries, train_linear_methods
+from invlearn.metrics import orbit_spread
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig01_da_orbit_weights"
@@ -51,24 +50,18 @@ started = time.perf_counter()
 plotting.book_style()
 
 # %% [markdown]
-# The orbit of the chosen pixel under the 90° rotations (flat row-major indices).
+# Train the DA network and record the end-to-end matrix after every epoch; take its entries on the rotation orbit
+# of the chosen pixel.
 
 # %%
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-side = int(problem.x.shape[1] ** 0.5)
-orbit = next(o for o in problem.group.orbits() if pixel[0] * side + pixel[1] in o)
-print("orbit of pixel", tuple(pixel), "->", orbit)
-
-# %% [markdown]
-# Train the DA network and record the end-to-end matrix after every epoch.
-
-# %%
 runs = train_linear_methods(
     problem, methods=("DA",), loss="mse", hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size or None,
     seeds=[seed], record_end_to_end=True,
 )
-entries = runs.end_to_end["DA"][:, 0][:, rows][:, :, orbit]  # (T, len(rows), 4)
-spread = entries.max(axis=2) - entries.min(axis=2)  # (T, len(rows))
+orbit, entries = orbit_entries(problem, runs.end_to_end["DA"][:, 0], rows, pixel)  # entries (T, len(rows), 4)
+spread = orbit_spread(entries)  # (T, len(rows))
+print("orbit of pixel", tuple(pixel), "->", orbit)
 print("initial spread per row:", spread[0].round(5), "| final spread:", spread[-1].round(6))
 
 # %% mystnb={"figure": {"caption": "Weights in a two-layer linear neural network trained using data augmentation with mean squared error loss: entries W_ij of the end-to-end matrix W = W₂W₁ for one output class i per panel and the four pixels j of one rotation orbit, per epoch.", "name": "fig-duan-01"}}

@@ -18,12 +18,31 @@ from invlearn.metrics import accuracy, invariant_proportion, noninvariant_norm
 from invlearn.models import BatchedMLP
 from invlearn.training import MetricLogger, TrainConfig, invariance_penalty, train
 
-__all__ = ["LinearRuns", "lambda_key", "train_linear_methods"]
+__all__ = ["LinearRuns", "lambda_key", "orbit_entries", "train_linear_methods"]
 
 
 def lambda_key(lam: float) -> str:
     """Series name of a regularized run: ``reg_0.001`` for λ = 1e-3 (λ written as in the paper)."""
     return f"reg_{lam:g}"
+
+
+def orbit_entries(
+    problem: MnistProblem, end_to_end: np.ndarray, rows: Sequence[int], pixel: Sequence[int]
+) -> tuple[list[int], np.ndarray]:
+    """Entries ``W[i, j]`` of logged end-to-end matrices on the rotation orbit of one pixel (Figs 1 and 6).
+
+    Args:
+        problem: the MNIST setup (its group gives the orbits; images are square, flattened row-major).
+        end_to_end: ``(T, d_L, d_0)`` matrices of one run.
+        rows: output classes ``i``.
+        pixel: ``(row, column)`` of the image pixel whose orbit gives the columns ``j``.
+    Returns:
+        The orbit's flat pixel indices (4 for C4) and the entries ``(T, len(rows), len(orbit))``.
+    """
+    side = int(round(problem.x.shape[1] ** 0.5))
+    flat = pixel[0] * side + pixel[1]
+    orbit = next(o for o in problem.group.orbits() if flat in o)
+    return orbit, end_to_end[:, list(rows)][:, :, orbit]
 
 
 @dataclass
