@@ -57,7 +57,7 @@ plotting.book_style()
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
 runs = train_linear_methods(
     problem, methods=("DA",), loss="mse", hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size or None,
-    seeds=[seed], record_end_to_end=True,
+    seeds=[seed], metrics=("end_to_end",),
 )
 orbit, entries = orbit_entries(problem, runs.end_to_end["DA"][:, 0], rows, pixel)  # entries (T, len(rows), 4)
 spread = orbit_spread(entries)  # (T, len(rows))

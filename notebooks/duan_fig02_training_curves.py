@@ -79,7 +79,7 @@ print(f"{problem.x.shape[0]} digits from {problem.source}; augmented set {tuple(
 # %%
 runs = train_linear_methods(
     problem, lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds,
+    batch_size=batch_size or None, seeds=seeds, metrics=("accuracy",),
 )
 curves = {name: acc.mean(axis=1) for name, acc in runs.accuracy.items()}  # mean over seeds
 final_accuracy = {name: float(c[-1]) for name, c in curves.items()}

@@ -63,7 +63,7 @@ seeds = list(range(seed, seed + n_seeds))
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
 runs = train_linear_methods(
     problem, methods=("DA", "regularized"), lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds,
+    batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm",),
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
 per_seed = {name: runs.noninvariant_norm[name] for name in names}

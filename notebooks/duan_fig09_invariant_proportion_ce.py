@@ -59,7 +59,7 @@ seeds = list(range(seed, seed + n_seeds))
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
 runs = train_linear_methods(
     problem, methods=("DA", "regularized"), lambdas=lambdas, loss="ce", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds,
+    batch_size=batch_size or None, seeds=seeds, metrics=("invariant_proportion",),
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
 per_seed = {name: runs.invariant_proportion[name] for name in names}

@@ -8,7 +8,14 @@ from invlearn.groups import c4_rotations
 from invlearn.metrics import accuracy
 from invlearn.models import BatchedMLP
 from invlearn.theory import hardwired_optimum, squared_error, truncate_svd
-from invlearn.training import TrainConfig, invariance_penalty, train
+from invlearn.training import (
+    SecondMoments,
+    TrainConfig,
+    batched_loss,
+    invariance_penalty,
+    linear_mse_from_moments,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +78,33 @@ def test_batched_configurations_equal_separate_runs(problem, loss, batch_size, o
         single = BatchedMLP((196, 5, 9), seeds=[seed])
         train(single, problem.x, target, cfg, penalty=invariance_penalty(G, [lam]))
         torch.testing.assert_close(batched.end_to_end()[k], single.end_to_end()[0], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dims,hardwired", [((196, 5, 9), False), ((196, 7, 5, 9), True), ((196, 9), False)])
+def test_second_moment_loss_equals_sample_loss_with_gradients(problem, dims, hardwired):
+    basis = problem.group.orbit_basis().float() if hardwired else None
+    model = BatchedMLP(dims, seeds=[0, 1], basis=basis)
+    by_samples = batched_loss(model(problem.x_aug), problem.y_aug, "mse")
+    grads_samples = torch.autograd.grad(by_samples.sum(), list(model.weights))
+    by_moments = linear_mse_from_moments(model, SecondMoments.of(problem.x_aug, problem.y_aug))
+    grads_moments = torch.autograd.grad(by_moments.sum(), list(model.weights))
+    torch.testing.assert_close(by_moments, by_samples, rtol=1e-5, atol=1e-7)
+    for a, b in zip(grads_moments, grads_samples):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_second_moment_training_follows_sample_training(problem):
+    G = problem.group.constraint().float()
+    ends = []
+    for second_moments in (False, True):
+        model = BatchedMLP((196, 5, 9), seeds=[0, 1])
+        cfg = TrainConfig(epochs=50, loss="mse", lr=1e-2, second_moments=second_moments)
+        history = train(model, problem.x, problem.y, cfg, penalty=invariance_penalty(G, [0.0, 0.1]))
+        ends.append((history.loss, model.end_to_end().detach()))
+    np.testing.assert_allclose(ends[1][0], ends[0][0], rtol=1e-4)
+    torch.testing.assert_close(ends[1][1], ends[0][1], rtol=1e-3, atol=1e-5)
+    with pytest.raises(ValueError):
+        train(BatchedMLP((196, 5, 9), seeds=[0]), problem.x, problem.labels, TrainConfig(1, loss="ce", second_moments=True))
 
 
 def test_initialisation_matches_torch_linear():

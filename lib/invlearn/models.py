@@ -89,13 +89,33 @@ class BatchedMLP(nn.Module):
         """``(n, d_0)`` or ``(K, n, d_0)`` -> ``(K, n, d_L)``."""
         if self.basis is not None:
             x = x @ self.basis.T
-        h = x if x.dim() == 3 else x.expand(self.n_configs, *x.shape)
         act = ACTIVATIONS[self.activation] if self.activation else None
         for j, w in enumerate(self.weights):
-            h = torch.bmm(h, w.transpose(1, 2))
+            if j == 0 and x.dim() == 2:
+                # Shared input: one (n, d_0) x (d_0, K d_1) GEMM instead of K thin ones (forward and backward).
+                k, d1, d0 = w.shape
+                h = (x @ w.reshape(k * d1, d0).T).reshape(x.shape[0], k, d1).transpose(0, 1).contiguous()
+            else:
+                h = torch.bmm(x if j == 0 else h, w.transpose(1, 2))
             if act is not None and j < len(self.weights) - 1:
                 h = act(h)
         return h
+
+    def split_last(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W_L, H)`` with ``H = W_{L-1} ... W_1 (B)``, ``(K, d_L, r)`` and ``(K, r, d_0)``, so that the end-to-end
+        matrix is ``W_L H`` (linear networks; for a single layer ``H`` is ``B`` or the identity)."""
+        if self.activation is not None:
+            raise ValueError("split_last is defined for linear networks only")
+        layers = list(self.weights)
+        if len(layers) == 1:
+            h = self.basis if self.basis is not None else torch.eye(self.dims[0], dtype=layers[0].dtype)
+            return layers[0], h.expand(self.n_configs, *h.shape)
+        h = layers[0]
+        for layer in layers[1:-1]:
+            h = torch.bmm(layer, h)
+        if self.basis is not None:
+            h = h @ self.basis
+        return layers[-1], h
 
     def end_to_end(self) -> torch.Tensor:
         """``W = W_L ... W_1 (B)`` of shape ``(K, d_L, d_0)``; only meaningful for linear networks."""
