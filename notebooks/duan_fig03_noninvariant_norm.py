@@ -113,6 +113,7 @@ save_results(
     findings=findings,
     metrics={
         "final_noninvariant_norm": {k: float(v[-1]) for k, v in mean.items()},
+        "final_accuracy": {k: float(runs.accuracy[k][-1].mean()) for k in names},
         "relative_drift_last_10pct": drift,
         "da_shape": da_shape,
         "da_shape_per_seed": per_seed_shape,
@@ -136,7 +137,8 @@ assert_checks(checks)
 #
 # At the paper's protocol (seed 0, 3000 epochs) the regularized curves reproduce: they level off at non-zero values
 # ordered by λ. The DA curve decreases, but at epoch 3000 it is still far from zero, and the paper's
-# decrease–rise–decrease shape depends on the initialisation: rerun with `-p n_seeds=5` to see the per-seed patterns
+# decrease–rise–decrease shape depends on the initialisation: the
+# {doc}`five-seed variant <duan_fig03_noninvariant_norm_5seeds>` (or `-p n_seeds=5`) shows the per-seed patterns
 # (`metrics.da_shape_per_seed` in the result file). The table above states whether this run shows it.
 #
 # ## Assumptions

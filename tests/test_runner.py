@@ -162,3 +162,53 @@ def test_interrupt_leaves_no_partial_output(book):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert _outputs(book) == []
+
+
+VARIANTS = """tiny_big:
+  notebook: tiny
+  parameters: {value: 7}
+  title: the tiny notebook with a big value
+"""
+
+
+def test_variant_runs_like_a_notebook(book):
+    (book / "notebooks" / "variants.yaml").write_text(VARIANTS)
+    specs = runner.discover(book)
+    assert list(specs) == ["tiny", "tiny_big"]
+    variant = specs["tiny_big"]
+    assert variant.is_variant and variant.source == "tiny" and variant.fixed == {"value": 7}
+    listing = invlearn("list", cwd=book)
+    assert "tiny_big" in listing.stdout and "variant of tiny with value = 7" in listing.stdout
+
+    # quick profile: the notebook's overrides, then the variant's own parameters, then -p
+    assert runner.resolve_parameters(variant, "quick", {}, book) == {"value": 7}
+    (book / "notebooks" / "profiles" / "quick.yaml").write_text("tiny:\n  value: 3\n  scale: 0.5\n")
+    assert runner.resolve_parameters(variant, "quick", {"scale": 2}, book) == {"value": 7, "scale": 2.0}
+
+    result = invlearn("run", "--all", "--profile", "quick", cwd=book)
+    assert result.returncode == 0, result.stderr
+    gen = book / "book" / "generated"
+    assert {"tiny.json", "tiny_big.json", "tiny.ipynb", "tiny_big.ipynb"} <= set(_outputs(book))
+    record = json.loads((gen / "tiny_big.json").read_text())
+    assert record["metrics"] == {"value": 7, "scaled": 3.5}
+    assert record["notebook"] == "tiny" and record["variant"] == "tiny_big" and record["overrides"]["value"] == 7
+    assert json.loads((gen / "tiny.json").read_text())["metrics"]["value"] == 3  # the notebook's output is its own
+    nb = json.loads((gen / "tiny_big.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "Variant `tiny_big`" in text and "**`7`**" in text
+    again = invlearn("run", "tiny_big", "--profile", "quick", cwd=book)
+    assert again.returncode == 0 and again.stdout.startswith("cached")
+
+
+@pytest.mark.parametrize(
+    "yaml_text,message",
+    [("v:\n  notebook: nosuch\n", "unknown notebook 'nosuch'"),
+     ("v:\n  notebook: tiny\n  parameters: {nosuch: 1}\n", "unknown parameter 'nosuch'"),
+     ("v:\n  notebook: tiny\n  parameters: {value: abc}\n", "expects int"),
+     ("tiny:\n  notebook: tiny\n", "has the name of a notebook")],
+)
+def test_invalid_variants_are_rejected(book, yaml_text, message):
+    (book / "notebooks" / "variants.yaml").write_text(yaml_text)
+    result = invlearn("run", "--all", cwd=book)
+    assert result.returncode == 2 and message in result.stderr
+    assert _outputs(book) == []

@@ -24,8 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="every notebook with its figure, parameters, defaults and meaning")
 
     run = sub.add_parser("run", help="execute notebooks into book/generated/")
-    run.add_argument("names", nargs="*", help="notebook names (file stems in notebooks/); see 'invlearn list'")
-    run.add_argument("--all", action="store_true", help="run every notebook")
+    run.add_argument("names", nargs="*", help="notebook or variant names (file stems in notebooks/, keys of "
+                     "notebooks/variants.yaml); see 'invlearn list'")
+    run.add_argument("--all", action="store_true", help="run every notebook and variant")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     run.add_argument("--profile", default="paper", help="paper (the notebooks' defaults) or quick (notebooks/profiles/quick.yaml)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
@@ -39,6 +40,10 @@ def _cmd_list() -> int:
     for spec in runner.discover().values():
         print(f"{spec.name}  [{spec.paper}, {spec.figure}]")
         print(f"    {spec.title}")
+        if spec.is_variant:
+            fixed = ", ".join(f"{k} = {v!r}" for k, v in spec.fixed.items())
+            print(f"    variant of {spec.source} with {fixed}; parameters as for {spec.source}")
+            continue
         for p in spec.parameters.values():
             print(f"    {p.name} = {p.default!r}  ({p.type_name})  {p.help}")
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from invlearn.settings import OUTPUT_ENV
+from invlearn.settings import CHECKS_ENV, OUTPUT_ENV
 
 __all__ = [
     "repo_root",
@@ -129,6 +129,13 @@ def check_table(checks: Mapping[str, bool]):
 
 
 def assert_checks(checks: Mapping[str, bool]) -> None:
-    """Raise ``AssertionError`` naming every failed sub-check."""
+    """Raise ``AssertionError`` naming every failed sub-check.
+
+    When ``$INVLEARN_CHECKS`` is ``record`` (set by the runner for sweep points) a failure is only printed: the
+    result file written before already carries ``check.passed = false``.
+    """
     failed = [name for name, ok in checks.items() if not ok]
+    if failed and os.environ.get(CHECKS_ENV) == "record":
+        print("claim not reproduced at these parameters (recorded, not raised); failed checks: " + "; ".join(failed))
+        return
     assert not failed, "claim not reproduced; failed checks: " + "; ".join(failed)

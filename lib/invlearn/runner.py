@@ -15,6 +15,19 @@ and whose cell tagged ``parameters`` holds literal assignments only, each with a
 ``book/generated/<name>.json``. Everything is written in a staging folder first and moved into place only
 when the notebook succeeded; a failing notebook leaves the previous outputs untouched and is kept as
 ``<name>.failed.ipynb``.
+
+A **variant** is a named notebook run with fixed parameters, declared in ``notebooks/variants.yaml``:
+
+.. code-block:: yaml
+
+    duan_fig03_noninvariant_norm_5seeds:
+      notebook: duan_fig03_noninvariant_norm
+      parameters: {n_seeds: 5}
+      title: Fig. 3 over five initialisation seeds
+
+It runs like a notebook (validated, cached, atomic) into ``book/generated/<variant>.ipynb``/``.json``. Under a
+profile it takes the notebook's overrides, then its own parameters, then the profile's entry for the variant
+name (if any), then ``-p`` values.
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from invlearn.results import generated_dir, repo_root
-from invlearn.settings import OUTPUT_ENV, PROGRESS_ENV
+from invlearn.settings import CHECKS_ENV, OUTPUT_ENV, PROGRESS_ENV
 
 __all__ = [
     "Parameter",
@@ -44,6 +57,7 @@ __all__ = [
     "RunOutcome",
     "discover",
     "read_spec",
+    "load_variants",
     "load_profile",
     "parse_assignment",
     "validate_parameters",
@@ -80,10 +94,23 @@ class NotebookSpec:
     figure: str
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    notebook: str = ""
+    """For a variant: the notebook it runs (``""`` for a notebook itself)."""
+    fixed: dict[str, Any] = field(default_factory=dict)
+    """For a variant: its own parameters, validated."""
 
     @property
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters.values()}
+
+    @property
+    def source(self) -> str:
+        """The notebook whose file runs: ``notebook`` for a variant, else ``name``."""
+        return self.notebook or self.name
+
+    @property
+    def is_variant(self) -> bool:
+        return bool(self.notebook)
 
 
 @dataclass
@@ -102,9 +129,50 @@ def notebooks_dir(root: Path) -> Path:
 
 
 def discover(root: str | os.PathLike | None = None) -> dict[str, NotebookSpec]:
-    """Every figure notebook ``notebooks/*.py``, by name, sorted."""
+    """Every figure notebook ``notebooks/*.py`` by name, sorted, followed by the variants of
+    ``notebooks/variants.yaml`` (see :func:`load_variants`)."""
     root = repo_root(root)
-    return {p.stem: read_spec(p) for p in sorted(notebooks_dir(root).glob("*.py"))}
+    specs = {p.stem: read_spec(p) for p in sorted(notebooks_dir(root).glob("*.py"))}
+    return {**specs, **load_variants(specs, root)}
+
+
+def load_variants(notebooks: Mapping[str, NotebookSpec], root: str | os.PathLike | None = None) -> dict[str, NotebookSpec]:
+    """The variants declared in ``notebooks/variants.yaml``: ``{name: {notebook, parameters, title}}``.
+
+    Raises:
+        ParameterError: a variant naming an unknown notebook, clashing with a notebook's name, or with an
+            invalid parameter (unknown name or wrong type).
+    """
+    import dataclasses
+
+    import yaml
+
+    path = notebooks_dir(repo_root(root)) / "variants.yaml"
+    if not path.is_file():
+        return {}
+    declared = yaml.safe_load(path.read_text()) or {}
+    variants = {}
+    for name, entry in declared.items():
+        entry = entry or {}
+        base = notebooks.get(entry.get("notebook", ""))
+        if base is None:
+            raise ParameterError(f"variants.yaml: variant {name!r} names unknown notebook {entry.get('notebook')!r}")
+        if name in notebooks:
+            raise ParameterError(f"variants.yaml: variant {name!r} has the name of a notebook")
+        unknown = set(entry) - {"notebook", "parameters", "title", "figure"}
+        if unknown:
+            raise ParameterError(f"variants.yaml: variant {name!r} has unknown keys {sorted(unknown)}")
+        fixed = validate_parameters(base, entry.get("parameters") or {}, origin=f"variants.yaml, {name}")
+        label = ", ".join(f"{k} = {v!r}" for k, v in fixed.items())
+        variants[name] = dataclasses.replace(
+            base,
+            name=name,
+            notebook=base.name,
+            fixed=fixed,
+            title=entry.get("title") or f"{base.title} ({label})",
+            figure=entry.get("figure") or f"{base.figure} ({label})",
+        )
+    return dict(sorted(variants.items()))
 
 
 def _parameter_cell_index(nb) -> int:
@@ -221,9 +289,13 @@ def validate_parameters(spec: NotebookSpec, overrides: Mapping[str, Any], origin
 def resolve_parameters(
     spec: NotebookSpec, profile: str, overrides: Mapping[str, Any], root: str | os.PathLike | None = None
 ) -> dict[str, Any]:
-    """Parameters that differ from the notebook's defaults: the profile's values, then ``overrides``; all validated."""
-    from_profile = load_profile(profile, root).get(spec.name, {}) or {}
-    params = validate_parameters(spec, from_profile, origin=f"profile {profile!r}")
+    """Parameters that differ from the notebook's defaults, all validated: the profile's values for the notebook;
+    for a variant then its own parameters and the profile's values for the variant name; then ``overrides``."""
+    profiles = load_profile(profile, root)
+    params = validate_parameters(spec, profiles.get(spec.source) or {}, origin=f"profile {profile!r}")
+    if spec.is_variant:
+        params.update(spec.fixed)
+        params.update(validate_parameters(spec, profiles.get(spec.name) or {}, origin=f"profile {profile!r}"))
     params.update(validate_parameters(spec, overrides))
     return params
 
@@ -307,6 +379,28 @@ def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _retitle_variant(nb, spec: NotebookSpec) -> None:
+    """A variant's page: its own title as the first heading, and a line naming the notebook it runs."""
+    import nbformat
+
+    fixed = ", ".join(f"`{k} = {v!r}`" for k, v in spec.fixed.items())
+    note = nbformat.v4.new_markdown_cell(f"*Variant `{spec.name}` of {{doc}}`{spec.source} <{spec.source}>`, run with {fixed}.*")
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            cell.source = "\n".join([f"# {spec.title}", *cell.source.lstrip().splitlines()[1:]])
+            nb.cells.insert(index + 1, note)
+            return
+    nb.cells[:0] = [nbformat.v4.new_markdown_cell(f"# {spec.title}"), note]
+
+
+def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec) -> Path:
+    """Where a staged file goes; a variant's files named after its notebook are renamed after the variant."""
+    relative = path.relative_to(staging)
+    if spec.is_variant and path.name.startswith(spec.source + "."):
+        relative = relative.with_name(spec.name + path.name[len(spec.source):])
+    return out_dir / relative
+
+
 def run_notebook(
     spec: NotebookSpec,
     params: Mapping[str, Any],
@@ -314,11 +408,16 @@ def run_notebook(
     force: bool = False,
     root: str | os.PathLike | None = None,
     threads: int | None = None,
+    out_dir: str | os.PathLike | None = None,
+    record_checks: bool = False,
 ) -> RunOutcome:
-    """Execute one notebook (parameters already validated) into ``book/generated/``.
+    """Execute one notebook or variant (parameters already validated) into ``out_dir`` (default ``book/generated/``).
 
     ``threads`` caps the kernel's BLAS/OpenMP threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): parallel
     notebooks must share the cores, since oversubscribed PyTorch kernels slow down by an order of magnitude.
+    ``record_checks`` lets a failed check be recorded in the result file instead of failing the run (see
+    :func:`invlearn.results.assert_checks`); sweeps use it, so that a point where the claim does not hold is a
+    result, not an error.
 
     Returns an outcome rather than raising on notebook failure; ``KeyboardInterrupt`` propagates after the
     staging folder is removed, so no half-written output remains.
@@ -328,7 +427,7 @@ def run_notebook(
     import papermill
 
     root = repo_root(root)
-    out_dir = generated_dir(root)
+    out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     final_nb, final_json = out_dir / f"{spec.name}.ipynb", out_dir / f"{spec.name}.json"
     failed_nb = out_dir / f"{spec.name}.failed.ipynb"
@@ -342,10 +441,12 @@ def run_notebook(
 
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", dir=out_dir))
     staged_nb = staging / f"{spec.name}.ipynb"
+    staged_json = staging / f"{spec.source}.json"  # written by the notebook under its own name
     start = time.perf_counter()
     try:
         try:
-            env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+            env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record" if record_checks else "assert",
+                   "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
             if threads:
                 env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
             with _environ(**env):
@@ -358,7 +459,6 @@ def run_notebook(
                     progress_bar=False,
                     log_output=False,
                 )
-            staged_json = staging / f"{spec.name}.json"
             if not staged_json.is_file():
                 raise RuntimeError("the notebook wrote no result file (call invlearn.results.save_results)")
         except Exception as exc:  # noqa: BLE001 - any notebook failure is reported, not raised
@@ -369,10 +469,13 @@ def run_notebook(
 
         nb = nbformat.read(staged_nb, as_version=4)
         _present_parameters(nb, spec, params, profile)
+        if spec.is_variant:
+            _retitle_variant(nb, spec)
         nbformat.write(nb, staged_nb)
         record = json.loads(staged_json.read_text())
         record.update(
-            notebook=spec.name,
+            notebook=spec.source,
+            variant=spec.name if spec.is_variant else None,
             paper=spec.paper,
             figure=spec.figure,
             title=spec.title,
@@ -383,19 +486,21 @@ def run_notebook(
             versions=package_versions(),
             cache_key=key,
         )
-        staged_json.write_text(json.dumps(record, indent=1, default=repr))
+        staged_json.unlink()
+        staged_record = staging / f".{spec.name}.json"
+        staged_record.write_text(json.dumps(record, indent=1, default=repr))
 
         outputs = []
         for path in sorted(staging.rglob("*")):
-            if path.is_file() and path not in (staged_nb, staged_json):
-                target = out_dir / path.relative_to(staging)
+            if path.is_file() and path not in (staged_nb, staged_record):
+                target = _staging_target(path, staging, out_dir, spec)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
                 outputs.append(target)
         # The result file carries the cache key, so it is moved last: an interruption in between leaves a
         # stale key and the next run redoes the notebook.
         os.replace(staged_nb, final_nb)
-        os.replace(staged_json, final_json)
+        os.replace(staged_record, final_json)
         failed_nb.unlink(missing_ok=True)
         return RunOutcome(spec.name, "ok", runtime, outputs=[final_nb, final_json, *outputs])
     finally:

@@ -8,3 +8,7 @@ OUTPUT_ENV = "INVLEARN_OUTPUT_DIR"
 
 PROGRESS_ENV = "INVLEARN_PROGRESS"
 """``0`` turns training progress bars off (the runner does, so executed pages stay clean)."""
+
+CHECKS_ENV = "INVLEARN_CHECKS"
+"""``record``: :func:`invlearn.results.assert_checks` records failed checks instead of raising (sweep points);
+anything else, or unset: it raises."""
