@@ -54,6 +54,7 @@ class LinearRuns:
         accuracy: name -> ``(T, S)`` accuracy on the augmented training set, one column per seed.
         noninvariant_norm: name -> ``(T, S)`` ``||W_⊥||_F`` of the end-to-end matrix.
         invariant_proportion: name -> ``(T, S)`` ``||W Gbar||_F^2 / ||W||_F^2``.
+        final_accuracy: name -> ``(S,)`` accuracy on the augmented training set after the last epoch (always).
         loss: name -> ``(T, S)`` training objective (data loss + penalty) on the method's own training set.
         end_to_end: name -> ``(T, S, d_L, d_0)`` end-to-end matrices.
         seconds: name -> wall time of its batched training.
@@ -65,6 +66,7 @@ class LinearRuns:
     invariant_proportion: dict[str, np.ndarray] = field(default_factory=dict)
     loss: dict[str, np.ndarray] = field(default_factory=dict)
     end_to_end: dict[str, np.ndarray] = field(default_factory=dict)
+    final_accuracy: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -131,10 +133,13 @@ def train_linear_methods(
         logger = MetricLogger({name: available[name] for name in metrics})
         history = train(model, x, y, cfg, penalty=penalty, callbacks=[logger], desc="/".join(names))
         values = logger.values
+        with torch.no_grad():
+            final_accuracy = available["accuracy"](model).numpy()
         for i, name in enumerate(names):
             block = slice(i * n_seeds, (i + 1) * n_seeds)
             for metric in metrics:
                 getattr(runs, metric)[name] = values[metric][:, block]
             runs.loss[name] = history.loss[:, block]
+            runs.final_accuracy[name] = final_accuracy[block]
             runs.seconds[name] = history.seconds
     return runs

@@ -38,6 +38,8 @@ def curves(
     linestyles: Mapping[str, str] | None = None,
     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
     hlines: Sequence[tuple[float, str]] = (),
+    levels: Mapping[str, float] | None = None,
+    levels_label: str = "closed form",
     title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> Figure:
@@ -50,6 +52,8 @@ def curves(
         linestyles: matplotlib line style per name (default: solid).
         bands: ``name -> (lower (T,), upper (T,))`` shaded under the curve's colour.
         hlines: ``(y, label)`` dashed grey reference lines.
+        levels: ``name -> y``: a dash-dotted line in that series' colour (e.g. the closed-form end point of the
+            curve); the legend shows one grey entry, ``levels_label``.
     Returns:
         The figure (a new one unless ``ax`` is given).
     """
@@ -58,14 +62,19 @@ def curves(
     linestyles = linestyles or {}
     palette = sns.color_palette(n_colors=max(10, len(series) + len(FIXED_COLORS)))
     free = iter(i for i in range(len(palette)) if i not in FIXED_COLORS.values())
+    levels = levels or {}
     for name, values in series.items():
         color = palette[FIXED_COLORS[name] if name in FIXED_COLORS else next(free)]
+        if name in levels:
+            ax.axhline(levels[name], color=color, linestyle="-.", linewidth=1.0, alpha=0.9)
         (line,) = ax.plot(
             x, values, color=color, linestyle=linestyles.get(name, "-"), label=labels.get(name, name), linewidth=1.6
         )
         if bands and name in bands:
             lo, hi = bands[name]
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if levels:
+        ax.plot([], [], color="0.35", linestyle="-.", linewidth=1.0, label=levels_label)  # one legend entry
     for y, label in hlines:
         ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
     ax.set_xlabel(xlabel)
