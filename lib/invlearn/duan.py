@@ -33,16 +33,16 @@ def orbit_entries(
 
     Args:
         problem: the MNIST setup (its group gives the orbits; images are square, flattened row-major).
-        end_to_end: ``(T, d_L, d_0)`` matrices of one run.
+        end_to_end: ``(..., d_L, d_0)`` logged matrices, e.g. ``(T, S, d_L, d_0)`` for S seeds.
         rows: output classes ``i``.
         pixel: ``(row, column)`` of the image pixel whose orbit gives the columns ``j``.
     Returns:
-        The orbit's flat pixel indices (4 for C4) and the entries ``(T, len(rows), len(orbit))``.
+        The orbit's flat pixel indices (4 for C4) and the entries ``(..., len(rows), len(orbit))``.
     """
     side = int(round(problem.x.shape[1] ** 0.5))
     flat = pixel[0] * side + pixel[1]
     orbit = next(o for o in problem.group.orbits() if flat in o)
-    return orbit, end_to_end[:, list(rows)][:, :, orbit]
+    return orbit, end_to_end[..., list(rows), :][..., orbit]
 
 
 @dataclass

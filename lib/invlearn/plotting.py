@@ -106,14 +106,19 @@ def panel_curves(
     """A grid of :func:`curves` panels sharing the x axis.
 
     Args:
-        panels: ``panel title -> (curve name -> (T,) values)``.
+        panels: ``panel title -> (curve name -> values)``; values ``(T,)``, or ``(T, S)`` per seed, drawn as the
+            mean with a min–max band.
         legend_title: title of every panel's legend.
         kwargs: passed to :func:`curves` (``xlabel``, ``ylabel``, ``labels``, ...).
     """
+    from invlearn.metrics import seed_band
+
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), sharex=True, squeeze=False)
     for ax, (title, series) in zip(axes.flat, panels.items()):
-        curves(x, series, title=title, ax=ax, **kwargs)
+        summary = {name: seed_band(v) if v.ndim == 2 else (v, None, None) for name, v in series.items()}
+        bands = {name: (lo, hi) for name, (_, lo, hi) in summary.items() if lo is not None and series[name].shape[1] > 1}
+        curves(x, {name: mean for name, (mean, _, _) in summary.items()}, bands=bands or None, title=title, ax=ax, **kwargs)
         if legend_title:
             ax.get_legend().set_title(legend_title)
     for ax in list(axes.flat)[len(panels):]:
