@@ -380,8 +380,14 @@ def _failure_message(exc: BaseException) -> str:
 
 
 def _retitle_variant(nb, spec: NotebookSpec) -> None:
-    """A variant's page: its own title as the first heading, and a line naming the notebook it runs."""
+    """A variant's page: its own title as the first heading, a line naming the notebook it runs, and figure labels
+    suffixed with the variant's name (labels must be unique across the book)."""
     import nbformat
+
+    for cell in nb.cells:
+        figure = cell.metadata.get("mystnb", {}).get("figure", {})
+        if "name" in figure:
+            figure["name"] = f"{figure['name']}-{spec.name}"
 
     fixed = ", ".join(f"`{k} = {v!r}`" for k, v in spec.fixed.items())
     note = nbformat.v4.new_markdown_cell(f"*Variant `{spec.name}` of {{doc}}`{spec.source} <{spec.source}>`, run with {fixed}.*")
