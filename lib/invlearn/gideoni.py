@@ -286,9 +286,12 @@ def midpoint_grid(d: int, m: int, dtype: torch.dtype = torch.float64) -> torch.T
     return torch.cartesian_prod(*([axis] * d)).reshape(-1, d)
 
 
-def group_outputs(model: Callable[[torch.Tensor], torch.Tensor], group: FiniteGroup, x: torch.Tensor) -> torch.Tensor:
-    """``f(x g_h)`` for every group element: ``x`` ``(n, d)`` -> ``(|G|, K, n, c)`` for a K-model ``f``."""
-    return torch.stack([model(xh) for xh in group.act(x)])
+def group_outputs(model: Callable[[torch.Tensor], torch.Tensor], group: FiniteGroup, x: torch.Tensor,
+                  acted: torch.Tensor | None = None) -> torch.Tensor:
+    """``f(x g_h)`` for every group element: ``x`` ``(n, d)`` -> ``(|G|, K, n, c)`` for a K-model ``f``.
+
+    ``acted``: ``group.act(x)`` when already computed (fixed evaluation points)."""
+    return torch.stack([model(xh) for xh in (group.act(x) if acted is None else acted)])
 
 
 def invariance_asymmetry(outputs: torch.Tensor) -> torch.Tensor:
@@ -445,10 +448,14 @@ def train_linear_models(
     grid = midpoint_grid(d, grid_size or (1000 if d == 1 else 100), dtype=x.dtype)
     mc_gen = torch.Generator().manual_seed(mc_seed)
 
+    grid_acted = group.act(grid)
+
     def asymmetry(points: torch.Tensor) -> Callable[[BatchedMLP], torch.Tensor]:
         def fn(m: BatchedMLP) -> torch.Tensor:
-            pts = points if points is not None else uniform_inputs(mc_points, d, mc_gen, dtype=x.dtype)
-            out = group_outputs(m, group, pts)
+            if points is None:
+                out = group_outputs(m, group, uniform_inputs(mc_points, d, mc_gen, dtype=x.dtype))
+            else:
+                out = group_outputs(m, group, points, acted=grid_acted)
             return equivariance_asymmetry(out, group) if equivariant else invariance_asymmetry(out)
         return fn
 

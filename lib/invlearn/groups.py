@@ -78,7 +78,8 @@ class FiniteGroup:
 
     def act(self, x: torch.Tensor) -> torch.Tensor:
         """All transforms of row-vector inputs: ``x`` ``(..., n, d)`` -> ``(|G|, ..., n, d)``, ``[h, i] = rho(h) x_i``."""
-        return torch.einsum("hde,...ne->h...nd", self.rho.to(x.dtype), x)
+        rho_t = self.rho.to(x.dtype).transpose(1, 2)
+        return torch.matmul(x.unsqueeze(0), rho_t.reshape(self.order, *([1] * (x.dim() - 2)), self.dim, self.dim))
 
     def is_orthogonal(self, atol: float = 1e-10) -> bool:
         """Whether every ``rho(h)`` is orthogonal; then ``Gbar`` is the orthogonal projector onto the invariants."""
