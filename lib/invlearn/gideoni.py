@@ -465,7 +465,12 @@ def train_linear_models(
         "asym_exact": asymmetry(grid),
     })
     cfg = TrainConfig(epochs=epochs, loss="mse", optimizer="sgd", lr=lr, batch_size=batch_size, shuffle_seed=shuffle_seed)
-    history = train(model, x, y, cfg, callbacks=[logger], desc="linear")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tensors of a few thousand entries: extra threads only add synchronisation (10x slower)
+    try:
+        history = train(model, x, y, cfg, callbacks=[logger], desc="linear")
+    finally:
+        torch.set_num_threads(threads)
     values = logger.values
     return LinearRun(
         epochs=np.asarray(logger.epochs), weights=values["weights"], asym_mc=values["asym_mc"],

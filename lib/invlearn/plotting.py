@@ -154,7 +154,9 @@ def model_lines(
         ax.plot(x, values[:, k], color=palette[k], linewidth=1.6, label=labels[k] if labels else None)
         if overlay is not None:
             ax.plot(overlay_x if overlay_x is not None else x, overlay[:, k], color="0.15", linestyle=(0, (3, 2)),
-                    linewidth=0.9, label=overlay_label if k == 0 else None)
+                    linewidth=0.9)
+    if overlay is not None:  # one legend entry for all theory curves, after the models
+        ax.plot([], [], color="0.15", linestyle=(0, (3, 2)), linewidth=0.9, label=overlay_label)
     if logy:
         ax.set_yscale("log")
     if ylabel:
