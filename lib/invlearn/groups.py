@@ -29,6 +29,7 @@ __all__ = [
     "c4_rotations",
     "permutation_group",
     "group_average",
+    "split_weights",
     "constraint_matrix",
     "permutation_orbits",
     "orbit_basis",
@@ -96,8 +97,7 @@ class FiniteGroup:
             (``w_sym rho(h) = w_sym``) and, for an orthogonal representation, ``w_sym . w_asym = 0``.
             In Gideoni's notation ``w_sym = w_r`` (in ``Im R``) and ``w_asym = w_k`` (in ``ker R``), ``R = |G| Gbar^T``.
         """
-        sym = w @ self.projector().to(w.dtype)
-        return sym, w - sym
+        return split_weights(w, self.projector())
 
     def conjugation(self) -> "FiniteGroup":
         """The group acting on ``d x d`` matrices by ``A -> rho(h) A rho(h)^T``, on row-major ``vec(A)``.
@@ -199,6 +199,13 @@ def group_average(rho: torch.Tensor) -> torch.Tensor:
     invariant vectors and equals ``I - G G^+`` (spec §2); ``W`` is invariant iff ``W = W Gbar``.
     """
     return rho.mean(dim=0)
+
+
+def split_weights(w: torch.Tensor, projector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(W Gbar, W (I - Gbar))`` for weights ``(..., d)`` and the invariant projector ``Gbar`` ``(d, d)``:
+    the symmetric/asymmetric decomposition used by every page (see :meth:`FiniteGroup.split`)."""
+    sym = w @ projector.to(w.dtype)
+    return sym, w - sym
 
 
 def constraint_matrix(generator_rho: torch.Tensor) -> torch.Tensor:
