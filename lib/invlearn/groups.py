@@ -7,6 +7,12 @@ element 0 being the identity. Inputs are flattened row-major, 0-based: pixel ``(
 Notation (Duan & Montúfar): ``rho(g)`` the representation, ``G = I - rho(g0)`` the constraint matrix
 of a generator (Prop 4: ``W`` invariant iff ``W G = 0``), ``Gbar = (1/|G|) sum_h rho(h)`` the
 invariant projector, ``B_orbit`` the orbit-averaging basis used to hard-wire invariance.
+
+The one symmetric/asymmetric decomposition of the book is :meth:`FiniteGroup.split`: ``W = W Gbar + W (I - Gbar)``.
+Gideoni's linear models (row inputs ``x``, ``f(x) = x w``, ``x -> x g``) use the same groups with ``rho(g) = g^T``:
+the invariant weights are the fixed points of ``Gbar``, equivariant ``2x2`` maps those of the conjugation group
+(:meth:`FiniteGroup.conjugation`), and the constant feature of a bias is added by
+:meth:`FiniteGroup.with_constant_feature`.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ __all__ = [
     "c4_rotations",
     "permutation_group",
     "group_average",
+    "split_weights",
     "constraint_matrix",
     "permutation_orbits",
     "orbit_basis",
+    "reflection_group",
 ]
 
 
@@ -70,8 +78,52 @@ class FiniteGroup:
         return orbit_basis(self.orbits(), self.dim, scale=scale, dtype=self.rho.dtype)
 
     def act(self, x: torch.Tensor) -> torch.Tensor:
-        """All transforms of row-vector inputs: ``x`` ``(n, d)`` -> ``(|G|, n, d)``, ``[h, i] = rho(h) x_i``."""
-        return torch.einsum("hde,ne->hnd", self.rho.to(x.dtype), x)
+        """All transforms of row-vector inputs: ``x`` ``(..., n, d)`` -> ``(|G|, ..., n, d)``, ``[h, i] = rho(h) x_i``."""
+        rho_t = self.rho.to(x.dtype).transpose(1, 2)
+        return torch.matmul(x.unsqueeze(0), rho_t.reshape(self.order, *([1] * (x.dim() - 2)), self.dim, self.dim))
+
+    def is_orthogonal(self, atol: float = 1e-10) -> bool:
+        """Whether every ``rho(h)`` is orthogonal; then ``Gbar`` is the orthogonal projector onto the invariants."""
+        eye = torch.eye(self.dim, dtype=self.rho.dtype)
+        return bool(torch.allclose(self.rho @ self.rho.transpose(1, 2), eye.expand_as(self.rho), atol=atol))
+
+    def split(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Symmetric and asymmetric parts ``(W Gbar, W (I - Gbar))`` of weights acting on this space.
+
+        Args:
+            w: ``(..., d)`` weight rows (a linear functional ``x -> w . x`` per row).
+        Returns:
+            ``(w_sym, w_asym)``, each shaped like ``w``; ``w_sym + w_asym = w``, ``w_sym`` is invariant
+            (``w_sym rho(h) = w_sym``) and, for an orthogonal representation, ``w_sym . w_asym = 0``.
+            In Gideoni's notation ``w_sym = w_r`` (in ``Im R``) and ``w_asym = w_k`` (in ``ker R``), ``R = |G| Gbar^T``.
+        """
+        return split_weights(w, self.projector())
+
+    def conjugation(self) -> "FiniteGroup":
+        """The group acting on ``d x d`` matrices by ``A -> rho(h) A rho(h)^T``, on row-major ``vec(A)``.
+
+        Its representation is ``rho(h) ⊗ rho(h)`` of shape ``(|G|, d², d²)``. For an orthogonal representation
+        its invariants are the matrices commuting with every ``rho(h)`` (Gideoni's ``V_G``), so
+        ``conjugation().split(W.flatten())`` is the decomposition ``W = W_r + W_k`` of Theorem 4.2.
+        """
+        rho = torch.stack([torch.kron(r, r) for r in self.rho])
+        return FiniteGroup(rho=rho, generators=self.generators, name=f"conjugation by {self.name}")
+
+    def with_constant_feature(self) -> "FiniteGroup":
+        """The group on features ``(1, x)``: ``rho'(h) = diag(1, rho(h))``, shape ``(|G|, d + 1, d + 1)``.
+
+        A model with bias ``b`` and weights ``w`` is the functional ``(b, w)`` on these features.
+        """
+        rho = torch.zeros(self.order, self.dim + 1, self.dim + 1, dtype=self.rho.dtype)
+        rho[:, 0, 0] = 1.0
+        rho[:, 1:, 1:] = self.rho
+        return FiniteGroup(rho=rho, generators=self.generators, name=f"{self.name} with constant feature")
+
+
+def reflection_group(d: int = 1, dtype: torch.dtype = torch.float64) -> FiniteGroup:
+    """``{I, -I}`` on ``R^d``: the point reflection ``x -> -x`` (for ``d = 1`` Gideoni's Example 3.1)."""
+    eye = torch.eye(d, dtype=dtype)
+    return FiniteGroup(rho=torch.stack([eye, -eye]), generators=(1,), name="reflection x -> -x")
 
 
 def permutation_matrix(perm: np.ndarray | list[int], dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -147,6 +199,13 @@ def group_average(rho: torch.Tensor) -> torch.Tensor:
     invariant vectors and equals ``I - G G^+`` (spec §2); ``W`` is invariant iff ``W = W Gbar``.
     """
     return rho.mean(dim=0)
+
+
+def split_weights(w: torch.Tensor, projector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(W Gbar, W (I - Gbar))`` for weights ``(..., d)`` and the invariant projector ``Gbar`` ``(d, d)``:
+    the symmetric/asymmetric decomposition used by every page (see :meth:`FiniteGroup.split`)."""
+    sym = w @ projector.to(w.dtype)
+    return sym, w - sym
 
 
 def constraint_matrix(generator_rho: torch.Tensor) -> torch.Tensor:

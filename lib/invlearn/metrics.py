@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from invlearn.groups import split_weights
+
 __all__ = [
     "accuracy",
     "noninvariant_part",
@@ -34,7 +36,7 @@ def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def noninvariant_part(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
     """``W_⊥ = W (I - Gbar)`` (spec §6), ``(..., d_L, d_0)``; ``W - W_⊥ = W Gbar`` is the invariant part."""
-    return w - w @ projector.to(w.dtype)
+    return split_weights(w, projector)[1]
 
 
 def noninvariant_norm(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:

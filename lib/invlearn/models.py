@@ -6,8 +6,8 @@
 having ``m`` inputs.
 
 Every configuration k has its own weights, initialised from its own seed exactly as ``torch.nn.Linear``
-without bias (uniform on ``±1/sqrt(fan_in)``), so configuration k equals a standalone network built
-with ``torch.manual_seed(seeds[k])``.
+(weights, and biases when ``bias=True``, uniform on ``±1/sqrt(fan_in)``, drawn layer by layer in ``nn.Linear``'s
+order), so configuration k equals a standalone network built with ``torch.manual_seed(seeds[k])``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-__all__ = ["BatchedMLP", "ACTIVATIONS", "linear_init"]
+__all__ = ["BatchedMLP", "ACTIVATIONS", "linear_init", "linear_bias_init"]
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "leaky_relu": lambda t: nn.functional.leaky_relu(t, 0.01),
@@ -37,8 +37,14 @@ def linear_init(out_features: int, in_features: int, generator: torch.Generator,
     return w.uniform_(-bound, bound, generator=generator)
 
 
+def linear_bias_init(out_features: int, in_features: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    """PyTorch's default ``nn.Linear`` bias init: uniform on ``±1/sqrt(in_features)``, shape ``(out_features,)``."""
+    bound = 1.0 / in_features**0.5
+    return torch.empty(out_features, dtype=dtype).uniform_(-bound, bound, generator=generator)
+
+
 class BatchedMLP(nn.Module):
-    """K bias-free networks with widths ``dims = (d_0, d_1, ..., d_L)`` trained side by side.
+    """K networks with widths ``dims = (d_0, d_1, ..., d_L)`` trained side by side.
 
     Args:
         dims: layer widths; ``d_0`` is the input dimension **before** the basis.
@@ -46,6 +52,7 @@ class BatchedMLP(nn.Module):
         activation: ``None`` (linear) or a key of :data:`ACTIVATIONS`, applied between layers.
         basis: optional fixed ``(m, d_0)`` matrix applied first (hard-wiring); the first layer is then ``d_1 x m``.
         dtype: parameter dtype.
+        bias: give every layer a bias (``nn.Linear(bias=True)``); ``biases[j]`` is ``(K, d_{j+1})``.
     Shapes:
         ``forward(x)``: ``x`` ``(n, d_0)`` shared by all configurations, or ``(K, n, d_0)`` -> ``(K, n, d_L)``.
     """
@@ -57,6 +64,7 @@ class BatchedMLP(nn.Module):
         activation: str | None = None,
         basis: torch.Tensor | None = None,
         dtype: torch.dtype = torch.float32,
+        bias: bool = False,
     ) -> None:
         super().__init__()
         if len(dims) < 2:
@@ -72,12 +80,24 @@ class BatchedMLP(nn.Module):
             if basis.shape[1] != widths[0]:
                 raise ValueError(f"basis has {basis.shape[1]} columns, input width is {widths[0]}")
             widths[0] = int(basis.shape[0])
-        per_config = []
+        n_layers = len(widths) - 1
+        per_config, per_config_bias = [], []
         for seed in self.seeds:
             gen = torch.Generator().manual_seed(seed)
-            per_config.append([linear_init(widths[j + 1], widths[j], gen, dtype) for j in range(len(widths) - 1)])
+            layers, biases = [], []
+            for j in range(n_layers):
+                layers.append(linear_init(widths[j + 1], widths[j], gen, dtype))
+                if bias:
+                    biases.append(linear_bias_init(widths[j + 1], widths[j], gen, dtype))
+            per_config.append(layers)
+            per_config_bias.append(biases)
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([layers[j] for layers in per_config])) for j in range(len(widths) - 1)
+            nn.Parameter(torch.stack([layers[j] for layers in per_config])) for j in range(n_layers)
+        )
+        self.biases = (
+            nn.ParameterList(nn.Parameter(torch.stack([b[j] for b in per_config_bias])) for j in range(n_layers))
+            if bias
+            else None
         )
 
     @property
@@ -85,18 +105,26 @@ class BatchedMLP(nn.Module):
         """K."""
         return len(self.seeds)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(n, d_0)`` or ``(K, n, d_0)`` -> ``(K, n, d_L)``."""
+    def forward(self, x: torch.Tensor, layers: int | None = None) -> torch.Tensor:
+        """``(n, d_0)`` or ``(K, n, d_0)`` -> ``(K, n, d_L)``.
+
+        ``layers = j < L`` stops after layer ``j`` and its activation: the post-activations ``(K, n, d_j)``
+        (``layers = L - 1``: the last hidden layer, the features of the conjugate kernel).
+        """
         if self.basis is not None:
             x = x @ self.basis.T
         act = ACTIVATIONS[self.activation] if self.activation else None
-        for j, w in enumerate(self.weights):
+        n_layers = len(self.weights) if layers is None else layers
+        h = x
+        for j, w in enumerate(list(self.weights)[:n_layers]):
             if j == 0 and x.dim() == 2:
                 # Shared input: one (n, d_0) x (d_0, K d_1) GEMM instead of K thin ones (forward and backward).
                 k, d1, d0 = w.shape
                 h = (x @ w.reshape(k * d1, d0).T).reshape(x.shape[0], k, d1).transpose(0, 1).contiguous()
             else:
-                h = torch.bmm(x if j == 0 else h, w.transpose(1, 2))
+                h = torch.bmm(h, w.transpose(1, 2))
+            if self.biases is not None:
+                h = h + self.biases[j][:, None, :]
             if act is not None and j < len(self.weights) - 1:
                 h = act(h)
         return h
@@ -104,8 +132,8 @@ class BatchedMLP(nn.Module):
     def split_last(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(W_L, H)`` with ``H = W_{L-1} ... W_1 (B)``, ``(K, d_L, r)`` and ``(K, r, d_0)``, so that the end-to-end
         matrix is ``W_L H`` (linear networks; for a single layer ``H`` is ``B`` or the identity)."""
-        if self.activation is not None:
-            raise ValueError("split_last is defined for linear networks only")
+        if self.activation is not None or self.biases is not None:
+            raise ValueError("split_last is defined for bias-free linear networks only")
         layers = list(self.weights)
         if len(layers) == 1:
             h = self.basis if self.basis is not None else torch.eye(self.dims[0], dtype=layers[0].dtype)
@@ -119,8 +147,8 @@ class BatchedMLP(nn.Module):
 
     def end_to_end(self) -> torch.Tensor:
         """``W = W_L ... W_1 (B)`` of shape ``(K, d_L, d_0)``; only meaningful for linear networks."""
-        if self.activation is not None:
-            raise ValueError("end_to_end is defined for linear networks only")
+        if self.activation is not None or self.biases is not None:
+            raise ValueError("end_to_end is defined for bias-free linear networks only")
         w = self.weights[0]
         for layer in list(self.weights)[1:]:
             w = torch.bmm(layer, w)

@@ -89,7 +89,8 @@ def batched_loss(output: torch.Tensor, target: torch.Tensor, kind: str) -> torch
 
     Args:
         output: ``(K, n, c)`` network outputs.
-        target: ``(n, c)`` float targets for ``"mse"``; ``(n,)`` int64 class labels for ``"ce"``.
+        target: ``(n, c)`` float targets for ``"mse"`` (or ``(K, n, c)``, one target set per configuration);
+            ``(n,)`` int64 class labels for ``"ce"``.
     Returns:
         ``(K,)``.
     """
@@ -177,8 +178,10 @@ def train(
 
     Args:
         model: K stacked networks.
-        x: ``(n, d_0)`` training inputs (shared by all configurations).
-        target: ``(n, c)`` one-hot/float targets (``"mse"``) or ``(n,)`` labels (``"ce"``).
+        x: ``(n, d_0)`` training inputs shared by all configurations, or ``(K, n, d_0)``: one training set per
+            configuration (minibatches then take the same row indices from every set).
+        target: ``(n, c)`` one-hot/float targets (``"mse"``) or ``(n,)`` labels (``"ce"``); ``(K, n, c)`` with
+            per-configuration inputs.
         cfg: the optimisation protocol.
         penalty: optional ``model -> (K,)`` term added to each configuration's loss.
         callbacks: called as ``cb(epoch, model, loss)`` at epoch 0 (initialisation) and after every epoch.
@@ -188,14 +191,20 @@ def train(
     from tqdm import tqdm
 
     opt = _make_optimizer(model.parameters(), cfg)
-    n = x.shape[0]
+    per_config = x.dim() == 3
+    if per_config and (target.dim() != 3 or target.shape[:2] != x.shape[:2] or cfg.loss != "mse"):
+        raise ValueError("per-configuration inputs (K, n, d_0) need mse targets of shape (K, n, c)")
+    n = x.shape[-2]
+
+    def rows(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return t[:, idx] if per_config else t[idx]
     shuffle = torch.Generator().manual_seed(cfg.shuffle_seed)
 
     full_batch = cfg.batch_size is None or cfg.batch_size >= n
     moments = None
     if cfg.second_moments:
-        if cfg.loss != "mse" or not full_batch:
-            raise ValueError("second_moments needs loss='mse' and full batch")
+        if cfg.loss != "mse" or not full_batch or per_config:
+            raise ValueError("second_moments needs loss='mse', full batch and inputs shared by all configurations")
         moments = SecondMoments.of(x, target, dtype=model.weights[0].dtype)
 
     def objective(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
@@ -224,7 +233,7 @@ def train(
         for i in range(0, n, cfg.batch_size):
             idx = order[i : i + cfg.batch_size]
             opt.zero_grad(set_to_none=True)
-            objective(x[idx], target[idx]).sum().backward()
+            objective(rows(x, idx), rows(target, idx)).sum().backward()
             opt.step()
     bar.close()
     seconds = time.perf_counter() - start

@@ -1,0 +1,252 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   invlearn:
+#     paper: Gideoni (2023)
+#     figure: Fig. 1
+#     title: Learning |x| with features (1, x) under the reflection x -> -x; asymmetric part decays, parts decouple
+# ---
+
+# %% [markdown]
+# # Fig. 1 — the asymmetric weight component decays exponentially and evolves independently of the symmetric one
+#
+# **Claims (Gideoni, Thm 3.3, Example 3.1, Fig. 1).** Fit $|x|$ with the features $(1, x)$ on data holding whole
+# orbits of the reflection $x\mapsto-x$. Here $R=\mathrm{diag}(2,0)$, so the **symmetric component is the bias** $b$
+# and the **asymmetric component is the slope** $w$. Under gradient flow
+# (a) the asymmetry loss $\mathbb E_x|f(x)-\mathbb E_g f(xg)| = |w|\,\mathbb E|x| = |w|/2$ decays exponentially
+# "until the gradient flow assumption breaks down";
+# (b, c) $w$ and $b$ evolve independently: equal slopes stay equal whatever the biases, and vice versa.
+#
+# The theory: with the full design $A=[1, x]$, $K=A^\top A=\mathrm{diag}(N,\sum x_i^2)$ (exactly diagonal since
+# $\sum x_i=0$ on whole orbits), so $w(t)=w_0e^{-\sum x_i^2\,t}$ and $b(t)=b^*+(b_0-b^*)e^{-Nt}$ with
+# $b^*=\overline{|x_i|}$. One epoch of SGD with `MSELoss` (batch $B$, one output, rate η) is flow time
+# $\tau=2\eta/B$, so the predicted rate is $\sum x_i^2\,\tau\approx 0.0667$ per epoch for $N=1000$. The dashed
+# curves are this closed form (eq. 1) for each model's own data and initialisation — an addition, not in the paper.
+
+# %% tags=["parameters"]
+n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code)
+n_models = 3  # independently initialised models in panel (a) (author's code)
+n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code)
+epochs = 100  # epochs of panel (a) (author's code)
+component_epochs = 50  # epochs of panels (b) and (c) (author's code)
+lr = 0.01  # plain SGD learning rate, no momentum (author's code)
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code)
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+seed = 0  # model k of panel (a) is initialised with seed plus k
+data_seed = 1000  # model k draws its own training set with data_seed plus k (plus 100 in b, 200 in c)
+rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate
+fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from invlearn import gideoni as gd
+from invlearn import plotting
+from invlearn.groups import reflection_group
+from invlearn.results import assert_checks, check_table, figure_stem, save_results
+
+NOTEBOOK = "gideoni_fig01_reflection_decay"
+started = time.perf_counter()
+plotting.book_style()
+group = reflection_group(1, dtype=torch.float32)  # x -> -x on the raw input
+features_group = group.with_constant_feature()  # diag(1, -1) on (1, x)
+n = 2 * n_base
+tau = gd.epoch_flow_time(lr, batch_size, n, 1)
+
+
+def flow_weights(run):
+    """Eq. (1) for every model's own data and initial weights at t = epoch * tau: (T, K, 2, 1)."""
+    a = gd.with_constant(run.x.to(torch.float64))
+    return gd.regression_flow(a, run.y, torch.as_tensor(run.weights[0]), run.epochs * tau).numpy()
+
+
+# %% [markdown]
+# **Panel (a).** Three models, each with its own default initialisation and its own data set, trained by SGD. We log
+# the asymmetry loss each epoch twice: on 100 fresh random points as the author's code does, and exactly (a
+# midpoint grid, no jitter) from the same weights.
+
+# %%
+seeds_a = [seed + k for k in range(n_models)]
+data_a = gd.model_datasets([data_seed + k for k in range(n_models)], n_base, group, gd.LABELS["abs"])
+run_a = gd.train_linear_models(data_a, seeds_a, group, epochs=epochs, lr=lr, batch_size=batch_size, mc_points=mc_points)
+flow_a = flow_weights(run_a)
+flow_asym_a = np.abs(flow_a[:, :, 1, 0]) / 2
+sum_x2 = (run_a.x[..., 0].double() ** 2).sum(dim=1).numpy()
+predicted = sum_x2 * tau
+fitted = np.array([gd.fit_decay_rate(run_a.epochs, run_a.asym_exact[:, k], above=fit_above) for k in range(n_models)])
+fitted_mc = np.array([gd.fit_decay_rate(run_a.epochs, run_a.asym_mc[:, k], above=fit_above) for k in range(n_models)])
+for k in range(n_models):
+    print(f"model {k}: predicted rate {predicted[k]:.4f}/epoch, fitted {fitted[k]:.4f} (exact loss), "
+          f"{fitted_mc[k]:.4f} (Monte-Carlo loss); start {run_a.asym_exact[0, k]:.3g}, end {run_a.asym_exact[-1, k]:.2e}")
+
+# %% [markdown]
+# **Panels (b) and (c).** Five models each, initialised by hand ($k=0,\dots,4$): in (b) all slopes are 1 and the
+# biases are $k$; in (c) the slopes are $k$ and all biases 1. Each model again has its own data set.
+
+# %%
+ks = torch.arange(n_component_models, dtype=torch.float32)
+init_b = torch.stack([ks, torch.ones_like(ks)], dim=1)[:, :, None]  # (bias, slope) = (k, 1)
+init_c = torch.stack([torch.ones_like(ks), ks], dim=1)[:, :, None]  # (bias, slope) = (1, k)
+seeds_bc = list(range(n_component_models))
+runs, swapped = {}, {}
+for panel, init, offset in (("b", init_b, 100), ("c", init_c, 200)):
+    data = gd.model_datasets([data_seed + offset + k for k in seeds_bc], n_base, group, gd.LABELS["abs"])
+    runs[panel] = gd.train_linear_models(data, seeds_bc, group, epochs=component_epochs, lr=lr, batch_size=batch_size,
+                                         init=init, mc_points=mc_points)
+    # Counterfactual for the decoupling: same data and batches, the component that differs set to 1 everywhere.
+    control = init.clone()
+    control[:, 0 if panel == "b" else 1] = 1.0
+    swapped[panel] = gd.train_linear_models(data, seeds_bc, group, epochs=component_epochs, lr=lr,
+                                            batch_size=batch_size, init=control, mc_points=mc_points)
+flows = {panel: flow_weights(run) for panel, run in runs.items()}
+# Effect of the other component on each one: (b) slopes with biases k vs biases 1; (c) biases with slopes k vs 1.
+coupling = {
+    "b": np.abs(runs["b"].weights[:, :, 1, 0] - swapped["b"].weights[:, :, 1, 0]).max(),
+    "c": np.abs(runs["c"].weights[:, :, 0, 0] - swapped["c"].weights[:, :, 0, 0]).max(),
+}
+print("largest change of a component when the other one's initial value is changed:", coupling)
+b_star = {panel: run.y[..., 0].double().mean(dim=1).numpy() for panel, run in runs.items()}  # mean |x_i| per model
+print("b* per model (b):", np.round(b_star["b"], 4))
+
+# %% mystnb={"figure": {"caption": "Learning |x| with features (1, x) under x → −x. (a) Asymmetry loss E|f(x) − E_g f(gx)| per epoch for three independently initialised models (solid: Monte-Carlo estimate on 100 fresh points, as in the paper), log scale. (b) Slope (asymmetric component, top) and bias (symmetric component, bottom) of five models with equal initial slopes and biases k = 0…4. (c) Equal initial biases, slopes k = 0…4. Dashed: the gradient-flow closed form (eq. 1) for each model's data and initialisation, with one epoch = flow time 2η/B (added; not in the paper).", "name": "fig-gideoni-01"}}
+fig = plt.figure(figsize=(15, 5))
+grid = fig.add_gridspec(2, 3, hspace=0.0, wspace=0.3)
+ax_a = fig.add_subplot(grid[:, 0])
+plotting.model_lines(ax_a, run_a.epochs, run_a.asym_mc, overlay=flow_asym_a, logy=True, xlabel="Epoch",
+                     ylabel="Asymmetry loss")
+ax_a.set_title("(a)")
+for col, panel in ((1, "b"), (2, "c")):
+    top = fig.add_subplot(grid[0, col])
+    bottom = fig.add_subplot(grid[1, col], sharex=top)
+    run, flow = runs[panel], flows[panel]
+    plotting.model_lines(top, run.epochs, run.weights[:, :, 1, 0], overlay=flow[:, :, 1, 0], ylabel="Asymm. comp.")
+    plotting.model_lines(bottom, run.epochs, run.weights[:, :, 0, 0], overlay=flow[:, :, 0, 0], ylabel="Symm. comp.",
+                         xlabel="Epoch")
+    bottom.get_legend().remove()
+    top.tick_params(labelbottom=False)
+    top.set_title(f"({panel})")
+saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
+
+# %% [markdown]
+# ## Check
+#
+# Asserted: (1) for every model of (a) the decay rate fitted to the asymmetry loss (exact expectation, epochs where
+# it exceeds `fit_above`) is within `rate_tolerance` of the predicted $\sum x_i^2\tau$; (2) on those epochs the
+# simulated loss stays within 5 % of the flow closed form (median relative gap); (3) decoupling, tested directly:
+# rerunning (b) on the same data and batches with every initial bias set to 1 moves no slope by more than 0.02, and
+# rerunning (c) with every initial slope set to 1 moves no bias by more than 0.02; (4) in (b) every bias is within
+# 0.02 of its data's $b^*$ by epoch 30, and in (c) every slope stays within 0.02 of $k\,e^{-\sum x_i^2 t}$.
+# Evaluated but not asserted: the spread of the five curves below 0.05 (the spec's reading of the panels; with a
+# fresh data set per model it also contains the spread of $\sum x_i^2$ between data sets, a few % per draw), and
+# about three decades of decay within 100 epochs (it depends on the initial slope).
+
+# %%
+above = flow_asym_a > fit_above
+gap = np.abs(run_a.asym_exact / flow_asym_a - 1)
+median_gap = np.array([np.median(gap[above[:, k], k]) for k in range(n_models)])
+rel_rate_gap = np.abs(fitted / predicted - 1)
+slope_spread_b = np.ptp(runs["b"].weights[:, :, 1, 0], axis=1).max()
+bias_spread_c = np.ptp(runs["c"].weights[:, :, 0, 0], axis=1).max()
+epoch30 = min(30, component_epochs)
+bias_gap_b = np.abs(runs["b"].weights[epoch30, :, 0, 0] - b_star["b"]).max()
+slope_gap_c = np.abs(runs["c"].weights[:, :, 1, 0] - flows["c"][:, :, 1, 0]).max()
+decades = np.log10(run_a.asym_exact[0] / run_a.asym_exact[-1])
+checks = {
+    f"(a) fitted decay rate within {rate_tolerance:.0%} of Σx²·τ for every model": bool(rel_rate_gap.max() < rate_tolerance),
+    "(a) asymmetry loss within 5% of the flow closed form (median over epochs above fit_above)": bool(median_gap.max() < 0.05),
+    "(b) slopes unaffected by the initial biases (change < 0.02 when all biases start at 1)": bool(coupling["b"] < 0.02),
+    "(c) biases unaffected by the initial slopes (change < 0.02 when all slopes start at 1)": bool(coupling["c"] < 0.02),
+    f"(b) biases within 0.02 of b* = mean|x_i| by epoch {epoch30}": bool(bias_gap_b < 0.02),
+    "(c) slopes follow k·exp(−Σx² t) within 0.02": bool(slope_gap_c < 0.02),
+}
+findings = {
+    "(a) about three decades of decay in 100 epochs (≥ 2.5 for every model)": bool(decades.min() >= 2.5),
+    "(b) the five slope curves coincide (spread < 0.05)": bool(slope_spread_b < 0.05),
+    "(c) the five bias curves coincide (spread < 0.05)": bool(bias_spread_c < 0.05),
+}
+save_results(
+    NOTEBOOK,
+    claim="The asymmetric component (slope) decays exponentially at the flow rate Σx²·τ and evolves independently of the symmetric one (bias).",
+    checks=checks,
+    findings=findings,
+    metrics={
+        "predicted_rate_per_epoch": predicted,
+        "fitted_rate_per_epoch": fitted,
+        "fitted_rate_per_epoch_monte_carlo": fitted_mc,
+        "relative_rate_gap": rel_rate_gap,
+        "median_gap_to_flow": median_gap,
+        "decades_of_decay": decades,
+        "final_asymmetry_exact": run_a.asym_exact[-1],
+        "slope_spread_b": slope_spread_b,
+        "coupling_b_slope_change": coupling["b"],
+        "coupling_c_bias_change": coupling["c"],
+        "sum_x2_b": (runs["b"].x[..., 0].double() ** 2).sum(dim=1).numpy(),
+        "bias_gap_to_b_star_b": bias_gap_b,
+        "bias_spread_c": bias_spread_c,
+        "slope_gap_to_flow_c": slope_gap_c,
+        "b_star_b": b_star["b"],
+        "flow_time_per_epoch": tau,
+        "seeds_a": seeds_a,
+        "train_seconds": run_a.seconds + sum(r.seconds for r in runs.values()),
+        "notebook_seconds": time.perf_counter() - started,
+    },
+    series={
+        "epoch": run_a.epochs,
+        "asymmetry_mc": run_a.asym_mc,
+        "asymmetry_exact": run_a.asym_exact,
+        "asymmetry_flow": flow_asym_a,
+        "component_epoch": runs["b"].epochs,
+        **{f"{panel}_{name}": runs[panel].weights[:, :, i, 0] for panel in "bc" for i, name in ((1, "slope"), (0, "bias"))},
+        **{f"{panel}_{name}_flow": flows[panel][:, :, i, 0] for panel in "bc" for i, name in ((1, "slope"), (0, "bias"))},
+    },
+)
+display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
+assert_checks(checks)
+
+# %% [markdown]
+# ## Reading the figure
+#
+# The solid curves in (a) are straight lines on the log axis at the predicted rate until they meet a jittery floor
+# near $10^{-5}$–$10^{-4}$. The paper attributes the floor to the gradient-flow assumption breaking down. More
+# precisely it is **mini-batch noise**: a batch of 100 rows rarely holds whole orbits, so $\sum_{b}x_i|x_i|\neq0$ on a
+# batch and each step pushes the slope by a small label-dependent amount that full orbits would cancel. The flow
+# closed form (dashed) has no such term and keeps decaying. The Monte-Carlo estimate scatters by about ±5 % around
+# the exact expectation; the rates are fitted on the exact one.
+#
+# In (b) and (c) the curves of different models are not identical, and the spread can exceed the 0.05 suggested by
+# the paper's panels: every model has its own data set, and $\sum x_i^2$ (the slope's decay rate) varies by a few
+# per cent between draws of 1000 points (printed above as `sum_x2_b` in the result file). The decoupling itself is
+# exact up to mini-batch effects: changing the other component's initial value moves a curve by less than
+# $10^{-3}$ (`coupling_*` in the result file). Rerun with `-p data_seed=…` to see other draws.
+#
+# ## Assumptions
+#
+# :::{admonition} Choices the paper leaves open
+# :class: note
+# * All hyperparameters are from the author's code, the paper gives none: plain SGD (η = 0.01, no momentum),
+#   `MSELoss` (mean), batch 100 reshuffled every epoch, N = 1000 (500 base points and their mirrors), 100 epochs for
+#   (a), 50 for (b, c), 3 and 5 models. The code's training routine is not in its release; we assume the released
+#   generic trainer (SGD, batch 100, MSE mean).
+# * Inputs are $U[-1,1)$, one linear layer with bias (the bias is the constant feature), PyTorch's default
+#   initialisation $U(\pm1)$ for (a). Each model has its own initialisation (seed `seed + k`) and its own freshly drawn
+#   data (seed `data_seed + k`); the code sets no seeds. All models see the same shuffled batch order.
+# * Gradient flow is assumed by the theory (A2); we run mini-batch SGD as the code does and overlay the flow.
+#   Time map: one epoch = flow time $2\eta/B$ on the sum loss; the value after $e$ completed epochs is drawn at $e$
+#   (the paper's axis 0–99 is the 0-based index of the epoch just completed, ours starts at the initialisation).
+# * The asymmetry loss uses 100 fresh points per epoch (code); the "exact" series is the same expectation on a
+#   1000-point midpoint grid, which equals $|w|/2$ exactly.
+# * Fitted rates: least squares on $\log$ of the exact asymmetry loss over the epochs where it exceeds `fit_above`
+#   (well above the mini-batch floor). The 15 % tolerance is the spec's.
+# :::

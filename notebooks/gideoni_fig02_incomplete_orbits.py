@@ -1,0 +1,178 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   invlearn:
+#     paper: Gideoni (2023)
+#     figure: Fig. 2
+#     title: Learning x + y under the swap x <-> y from 20 points whose orbits are not completed
+# ---
+
+# %% [markdown]
+# # Fig. 2 — with 20 points and incomplete orbits the asymmetry loss still decreases exponentially
+#
+# **Claim (Gideoni, App. D, Fig. 2).** Learning $x+y$ from inputs $(x, y)$, symmetric under $x\leftrightarrow y$,
+# from only 20 points **without** their swapped copies (Assumption 1 violated), "the asymmetry loss exponentially
+# decreases also in this case".
+#
+# What carries over and what does not. The features are $(1, x, y)$; the asymmetric component is
+# $(w_x-w_y)/2$ and the asymmetry loss is $\mathbb E|f(x)-\mathbb E_gf(xg)| = |w_x-w_y|\,\mathbb E|x-y|/2=|w_x-w_y|/3$.
+# * **Learned:** the limit is exactly invariant. $x+y$ is realised by the symmetric weights $(0, 1, 1)$, and 20 generic
+#   points determine the least-squares solution uniquely, so gradient descent converges to it.
+# * **Not carried over:** the decoupling of Theorem 3.3. Without whole orbits $A^\top y$ has an asymmetric part and
+#   $A^\top A$ mixes the two components, so the asymmetric component depends on the labels and need not decay
+#   monotonically. We show this with a counterfactual: the same data and initialisation with labels $2(x+y)$.
+#
+# Every epoch is one full-batch step (batch 100 > 20 points), so the exact prediction is the gradient-descent
+# recursion $w\leftarrow w-\frac{2\eta}{20}A^\top(Aw-y)$ with $A=[1,x,y]$, drawn dashed (an addition).
+
+# %% tags=["parameters"]
+n_points = 20  # training points (paper: 20)
+n_models = 3  # independently initialised models, each with its own data (author's code)
+epochs = 1000  # epochs, each one full-batch step (author's code: 10x the other figures)
+lr = 0.01  # plain SGD learning rate (author's code)
+batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code)
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+seed = 0  # model k is initialised with seed plus k
+data_seed = 2000  # model k draws its 20 points with data_seed plus k
+recursion_tolerance = 0.0001  # allowed largest gap between trained weights and the float64 recursion
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from invlearn import gideoni as gd
+from invlearn import plotting
+from invlearn.results import assert_checks, check_table, figure_stem, save_results
+
+NOTEBOOK = "gideoni_fig02_incomplete_orbits"
+started = time.perf_counter()
+plotting.book_style()
+group = gd.swap_group(dtype=torch.float32)
+features_group = group.with_constant_feature()
+step = gd.epoch_flow_time(lr, batch_size, n_points, 1)  # = 2 lr / n_points per full-batch step
+
+# %% [markdown]
+# Train the three models and, for the counterfactual, the same models on labels $2(x+y)$.
+
+# %%
+seeds = [seed + k for k in range(n_models)]
+data = [gd.orbit_dataset(n_points, group, gd.LABELS["sum"], torch.Generator().manual_seed(data_seed + k), complete=False)
+        for k in range(n_models)]
+run = gd.train_linear_models(data, seeds, group, epochs=epochs, lr=lr, batch_size=batch_size, mc_points=mc_points)
+doubled = [gd.OrbitData(x=d.x, y=2 * d.y, noise=d.noise, n_base=d.n_base) for d in data]
+run2 = gd.train_linear_models(doubled, seeds, group, epochs=epochs, lr=lr, batch_size=batch_size, mc_points=mc_points)
+
+a = gd.with_constant(run.x.double())
+w0 = torch.as_tensor(run.weights[0])
+rec = gd.gd_recursion(a, run.y, w0, step, epochs).numpy()  # (T, K, 3, 1)
+rec_asym = np.abs(rec[:, :, 1, 0] - rec[:, :, 2, 0]) / 3
+asym_comp = features_group.split(torch.as_tensor(run.weights[..., 0]))[1].numpy()[..., 1]  # (w_x - w_y)/2
+asym_comp2 = features_group.split(torch.as_tensor(run2.weights[..., 0]))[1].numpy()[..., 1]
+w_star = torch.linalg.lstsq(a, run.y.double()).solution[..., 0].numpy()  # least-squares limit, (K, 3)
+eig = torch.linalg.eigvalsh(a.transpose(1, 2) @ a).numpy()  # (K, 3)
+gap_rec = np.abs(run.weights - rec).max()
+decades = np.log10(run.asym_exact[0] / run.asym_exact[-1])
+fitted = np.array([gd.fit_decay_rate(run.epochs, run.asym_exact[:, k]) for k in range(n_models)])
+nonmonotone = [(np.diff(run.asym_exact[:, k]) > 0).any() for k in range(n_models)]
+print("least-squares limits (b, w_x, w_y):", np.round(w_star, 6))
+print("largest |trained - recursion| weight gap:", gap_rec)
+print("decades of decay:", np.round(decades, 2), "| fitted rates per epoch:", np.round(fitted, 4))
+print("mode rates step*eig(A^T A) per epoch:", np.round(step * eig, 4))
+print("largest change of the asymmetric component when the labels are doubled:",
+      np.abs(asym_comp - asym_comp2).max())
+
+# %% mystnb={"figure": {"caption": "Learning x + y from 20 points without their swapped copies. (a) Asymmetry loss E|f(x) − E_g f(gx)| per epoch (Monte-Carlo estimate on 100 fresh points, as in the paper) for three models, each with its own data and initialisation; dashed: the exact gradient-descent recursion (added). (b) The asymmetric weight component (w_x − w_y)/2 of the same models with labels x + y (solid) and 2(x + y) (dotted): without whole orbits it depends on the labels.", "name": "fig-gideoni-02"}}
+fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12, 4.8))
+plotting.model_lines(ax_a, run.epochs, run.asym_mc, overlay=rec_asym, logy=True, xlabel="Epoch",
+                     ylabel="Asymmetry loss", overlay_label="gradient-descent recursion (added)")
+ax_a.set_title("(a)")
+plotting.model_lines(ax_b, run.epochs, asym_comp, labels=[f"model {k}, labels x + y" for k in range(n_models)],
+                     xlabel="Epoch", ylabel="Asymm. comp. (w_x − w_y)/2")
+for k in range(n_models):
+    ax_b.plot(run.epochs, asym_comp2[:, k], linestyle=":", color=ax_b.lines[k].get_color(),
+              label="labels 2(x + y)" if k == 0 else None)
+ax_b.axhline(0.0, color="0.4", linewidth=0.8)
+ax_b.legend(fontsize="small")
+ax_b.set_title("(b) beyond the paper")
+saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
+
+# %% [markdown]
+# ## Check
+#
+# Asserted: (1) the trained weights equal the exact float64 gradient-descent recursion at every epoch (largest gap
+# below `recursion_tolerance`: float32 round-off), (2) every model's asymmetry loss falls by at least one decade and
+# its log has a negative fitted slope (an exponential decrease), and (3) the least-squares limit is the symmetric
+# $(0, 1, 1)$ for every data set. Evaluated, not asserted: the paper's "to ~$10^{-3}$" (two decades or more), and the
+# label dependence of the asymmetric component (it is expected here, unlike in Fig. 1).
+
+# %%
+checks = {
+    "trained weights equal the gradient-descent recursion": bool(gap_rec < recursion_tolerance),
+    "asymmetry loss falls by ≥ 1 decade with a negative log-slope for every model": bool(decades.min() >= 1 and fitted.min() > 0),
+    "the least-squares limit is the symmetric (0, 1, 1)": bool(np.abs(w_star - [0.0, 1.0, 1.0]).max() < 1e-6),
+}
+label_dependence = float(np.abs(asym_comp - asym_comp2).max())
+findings = {
+    "asymmetry loss falls by ≥ 2 decades (to ~1e-3) for every model": bool(decades.min() >= 2),
+}
+save_results(
+    NOTEBOOK,
+    claim="With 20 points and incomplete orbits the asymmetry loss still decreases exponentially.",
+    checks=checks,
+    findings=findings,
+    metrics={
+        "recursion_gap": gap_rec,
+        "decades_of_decay": decades,
+        "fitted_rate_per_epoch": fitted,
+        "mode_rates_per_epoch": step * eig,
+        "initial_asymmetry": run.asym_exact[0],
+        "final_asymmetry": run.asym_exact[-1],
+        "least_squares_limit": w_star,
+        "asymmetry_loss_nonmonotone": nonmonotone,
+        "asym_component_change_with_doubled_labels": label_dependence,
+        "seeds": seeds,
+        "train_seconds": run.seconds + run2.seconds,
+        "notebook_seconds": time.perf_counter() - started,
+    },
+    series={
+        "epoch": run.epochs,
+        "asymmetry_mc": run.asym_mc,
+        "asymmetry_exact": run.asym_exact,
+        "asymmetry_recursion": rec_asym,
+        "asym_component": asym_comp,
+        "asym_component_doubled_labels": asym_comp2,
+    },
+)
+display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
+assert_checks(checks)
+
+# %% [markdown]
+# ## Reading the figure
+#
+# The decrease in (a) is exponential overall, but it is a mixture of the three modes of $A^\top A$ rather than the
+# single rate of Fig. 1, and (b) shows why: with labels $2(x+y)$ the asymmetric component follows a different path
+# although data and initialisation are the same. The symmetry is learned here because the data span the features and
+# the target is realisable by symmetric weights, not because the asymmetric part evolves on its own.
+#
+# ## Assumptions
+#
+# :::{admonition} Choices the paper leaves open
+# :class: note
+# * From the author's code: 20 points $U[-1,1)^2$ without swapped copies, label $x+y$ without noise, one linear layer
+#   $2\to1$ with bias and PyTorch's default init, SGD η = 0.01 with batch 100 (so one full-batch step per epoch),
+#   `MSELoss` (mean), 1000 epochs, 3 models each with its own data (seed `data_seed + k`) and init (seed `seed + k`).
+# * The asymmetry loss uses 100 fresh points per epoch (code); the exact series is the same expectation on a
+#   100 × 100 midpoint grid. The overlay uses $|w_x-w_y|/3$ of the recursion.
+# * Panel (b) and its counterfactual labels $2(x+y)$ are additions.
+# :::

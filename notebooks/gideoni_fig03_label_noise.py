@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   invlearn:
+#     paper: Gideoni (2023)
+#     figure: Fig. 3
+#     title: Learning |x| under the reflection with Gaussian label noise of increasing size
+# ---
+
+# %% [markdown]
+# # Fig. 3 — with label noise up to σ = 0.5 the asymmetry loss keeps its typical exponential decay
+#
+# **Claim (Gideoni, App. D, Fig. 3).** "Standard deviations as high as 0.5 all exhibit relatively typical asymmetry
+# loss curves": the asymmetric component does not depend on the labels, so noise should barely matter.
+#
+# What the theory says exactly. The author's code draws the noise **independently for each copy** of an orbit, so a
+# point and its mirror get different labels and Assumption 1 fails. The flow then converges to the least-squares
+# slope $w^*=\sum_i x_i\varepsilon_i/\sum_i x_i^2$ ($\varepsilon_i$ the noise of row $i$), not to 0, and the
+# asymmetry loss levels off at $|w^*|/2$, of typical size $\approx0.022\,\sigma$ for $N=1000$. Before that it decays at
+# the noise-free rate $\sum x_i^2\tau$. Dashed: the flow closed form (eq. 1) with each run's actual noisy labels (an
+# addition). With `noise_per="orbit"` the noise is drawn once per orbit, the labels stay invariant and the floors
+# disappear.
+
+# %% tags=["parameters"]
+noise_stds = [0.0, 0.1, 0.3, 0.5]  # label-noise standard deviations (paper: up to 0.5; the code also ran 0.7)
+noise_per = "copy"  # copy draws noise per row as the author's code does; orbit draws it once per orbit
+n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code)
+epochs = 100  # epochs (author's code)
+lr = 0.01  # plain SGD learning rate (author's code)
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code)
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+seed = 0  # the model of noise level k is initialised with seed plus k
+data_seed = 3000  # the model of noise level k draws its data and noise with data_seed plus k
+rate_tolerance = 0.15  # allowed relative gap between the early fitted rate and the noise-free rate
+plateau_tolerance = 0.3  # allowed relative gap between the final loss and the plateau |w*|/2
+plateau_visible = 0.001  # plateaus below this are not compared (mini-batch floor about 1e-4)
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from invlearn import gideoni as gd
+from invlearn import plotting
+from invlearn.groups import reflection_group
+from invlearn.results import assert_checks, check_table, figure_stem, save_results
+
+NOTEBOOK = "gideoni_fig03_label_noise"
+started = time.perf_counter()
+plotting.book_style()
+group = reflection_group(1, dtype=torch.float32)
+tau = gd.epoch_flow_time(lr, batch_size, 2 * n_base, 1)
+
+# %% [markdown]
+# One model per noise level, each with its own initialisation and data; then the flow closed form, the plateau
+# $|w^*|/2$ from each run's noise draw, and the rate fitted on the early epochs (where the flow is still more than
+# ten times above its plateau).
+
+# %%
+levels = len(noise_stds)
+seeds = [seed + k for k in range(levels)]
+data = [gd.orbit_dataset(n_base, group, gd.LABELS["abs"], torch.Generator().manual_seed(data_seed + k),
+                         noise_std=float(s), noise_per=noise_per) for k, s in enumerate(noise_stds)]
+run = gd.train_linear_models(data, seeds, group, epochs=epochs, lr=lr, batch_size=batch_size, mc_points=mc_points)
+x = run.x[..., 0].double()
+noise = torch.stack([d.noise[:, 0] for d in data]).double()
+w_star = ((x * noise).sum(1) / (x**2).sum(1)).numpy()
+plateau = np.abs(w_star) / 2
+flow = gd.regression_flow(gd.with_constant(run.x.double()), run.y, torch.as_tensor(run.weights[0]), run.epochs * tau).numpy()
+flow_asym = np.abs(flow[:, :, 1, 0]) / 2
+predicted = ((x**2).sum(1) * tau).numpy()
+early = [(flow_asym[:, k] > 10 * plateau[k]) & (flow_asym[:, k] > plateau_visible) for k in range(levels)]
+fitted = np.array([gd.fit_decay_rate(run.epochs[early[k]], run.asym_exact[early[k], k]) for k in range(levels)])
+final = run.asym_exact[-10:].mean(axis=0)  # mean over the last 10 epochs
+for k, s in enumerate(noise_stds):
+    print(f"σ = {s}: plateau |w*|/2 = {plateau[k]:.2e} (typical 0.022σ = {0.022 * s:.1e}), final {final[k]:.2e}; "
+          f"early rate {fitted[k]:.4f} vs noise-free {predicted[k]:.4f} per epoch")
+
+# %% mystnb={"figure": {"caption": "Learning |x| with Gaussian label noise of standard deviation σ, drawn independently for every row (the author's code). Asymmetry loss per epoch (Monte-Carlo estimate on 100 fresh points, as in the paper), one model per σ, log scale. Dashed: the gradient-flow closed form with each run's noisy labels, which levels off at |w*|/2 (added).", "name": "fig-gideoni-03"}}
+fig, ax = plt.subplots(figsize=(9, 7))
+plotting.model_lines(ax, run.epochs, run.asym_mc, overlay=flow_asym, labels=[f"{s:g}" for s in noise_stds], logy=True,
+                     xlabel="Epoch", ylabel="Asymmetry loss")
+ax.get_legend().set_title("Noise std")
+saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
+
+# %% [markdown]
+# ## Check
+#
+# Asserted: (1) every level first decays at the noise-free rate (rate fitted on the early epochs within
+# `rate_tolerance` of $\sum x_i^2\tau$); (2) every plateau above `plateau_visible` matches the final loss (mean of the
+# last 10 epochs) within `plateau_tolerance`; (3) the curves stay close to the flow closed form (median relative
+# gap below 10 %). Evaluated, not asserted: the floors increase with σ (each is a single random draw, so they need
+# not be ordered).
+
+# %%
+visible = plateau > plateau_visible
+plateau_gap = np.abs(final / plateau - 1)
+gap = np.abs(run.asym_exact[1:] / flow_asym[1:] - 1)
+median_gap = np.median(gap, axis=0)
+checks = {
+    f"early decay rate within {rate_tolerance:.0%} of the noise-free rate at every σ": bool(np.all(np.abs(fitted / predicted - 1) < rate_tolerance)),
+    f"final loss within {plateau_tolerance:.0%} of |w*|/2 wherever the plateau exceeds {plateau_visible:g}": bool(np.all(plateau_gap[visible] < plateau_tolerance)),
+    "asymmetry loss within 10% of the flow closed form (median over epochs)": bool(median_gap.max() < 0.1),
+}
+noisy = [k for k in range(levels) if noise_stds[k] > 0]
+findings = {"final loss increases with σ": bool(np.all(np.diff(final[noisy]) > 0))} if len(noisy) > 1 else {}
+save_results(
+    NOTEBOOK,
+    claim="With label noise up to σ = 0.5 the asymmetry loss first decays at the noise-free rate, then levels off at |w*|/2.",
+    checks=checks,
+    findings=findings,
+    metrics={
+        "noise_stds": noise_stds,
+        "noise_per": noise_per,
+        "plateau": plateau,
+        "final_asymmetry": final,
+        "plateau_gap": plateau_gap,
+        "plateau_compared": visible,
+        "early_fitted_rate_per_epoch": fitted,
+        "noise_free_rate_per_epoch": predicted,
+        "median_gap_to_flow": median_gap,
+        "seeds": seeds,
+        "train_seconds": run.seconds,
+        "notebook_seconds": time.perf_counter() - started,
+    },
+    series={"epoch": run.epochs, "asymmetry_mc": run.asym_mc, "asymmetry_exact": run.asym_exact,
+            "asymmetry_flow": flow_asym, "noise_stds": noise_stds},
+)
+display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
+assert_checks(checks)
+
+# %% [markdown]
+# ## Reading the figure
+#
+# The paper's "relatively typical" curves hide a floor: the noisy levels stop decaying at $|w^*|/2$, between about
+# $10^{-3}$ and $10^{-2}$. The floor is not a failure of Theorem 3.3 but a consequence of how the noise is drawn: with
+# one draw per row a point and its mirror have different labels, Assumption 1 fails and the least-squares solution
+# has a slope. Rerun with `-p noise_per=orbit` (one draw per orbit): the curves then follow the noise-free one down to
+# the mini-batch floor, because the asymmetric component does not see invariant labels.
+#
+# ## Assumptions
+#
+# :::{admonition} Choices the paper leaves open
+# :class: note
+# * σ ∈ {0, 0.1, 0.3, 0.5} follows the paper's "as high as 0.5"; the author's code also ran 0.7
+#   (`-p "noise_stds=[0.0, 0.1, 0.3, 0.5, 0.7]"`).
+# * Noise $N(0,\sigma^2)$ is added after stacking the mirrors, one draw per row, as in the author's code; the paper
+#   says only "Gaussian noise".
+# * Otherwise as {doc}`Fig. 1 <gideoni_fig01_reflection_decay>`: SGD η = 0.01, batch 100, N = 1000, 100 epochs,
+#   default init, one model per level with its own initialisation (seed `seed + k`) and data (seed `data_seed + k`).
+# * Early rate: fitted on the epochs where the flow curve is more than 10× above its plateau and above
+#   `plateau_visible`; final loss: mean of the exact asymmetry loss over the last 10 epochs.
+# :::
