@@ -1,6 +1,7 @@
-"""Command line: ``invlearn list | run | scorecard`` (also ``python -m invlearn``).
+"""Command line: ``invlearn list | run | sweep | collect | scorecard`` (also ``python -m invlearn``).
 
-Exit codes: 0 success, 1 a notebook failed, 2 invalid command line (unknown notebook, parameter or type).
+Exit codes: 0 success, 1 a notebook or sweep point failed, 2 invalid command line (unknown notebook, parameter
+or type), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="paper", help="paper (the notebooks' defaults) or quick (notebooks/profiles/quick.yaml)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
     run.add_argument("--force", action="store_true", help="rerun even when the cached output is current")
+
+    sweep = sub.add_parser("sweep", help="run a notebook over a grid of parameters and seeds into sweeps_out/<sweep>/")
+    sweep.add_argument("name", help="a sweep file (sweeps/<name>.yaml, or its name) or a notebook/variant name")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…", help="values of one parameter")
+    sweep.add_argument("--seeds", type=int, default=None, help="add seed = 0 … N-1 to the grid")
+    sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter fixed for every point")
+    sweep.add_argument("--profile", default=None, help="paper (default) or quick; a sweep file's section of that name applies")
+    sweep.add_argument("--name", dest="name_opt", default=None, help="sweep folder name for a command-line grid (default: notebook + digest)")
+    sweep.add_argument("-j", "--jobs", type=int, default=None, help="points run in parallel (default: the number of cores)")
+    sweep.add_argument("--backend", default="local", choices=("local", "dask"), help="local process pool or dask.distributed")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--threads", type=int, default=None, help="BLAS threads per point (default: cores/jobs; 1 on --scheduler)")
+    sweep.add_argument("--force", action="store_true", help="rerun finished points too")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    collect = sub.add_parser("collect", help="tidy CSV of a sweep: one row per point (parameters, metrics, runtime)")
+    collect.add_argument("sweep", help="sweep name, sweep file or sweeps_out/<sweep> folder")
+    collect.add_argument("-o", "--output", default=None, help="CSV path (default: sweeps_out/<sweep>/<sweep>.csv)")
 
     sub.add_parser("scorecard", help="write book/generated/scorecard_table.md from the result files")
     return parser
@@ -101,6 +120,65 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_spec(args: argparse.Namespace):
+    import hashlib
+    import json
+
+    from invlearn import sweep
+
+    fixed = dict(runner.parse_assignment(text) for text in args.param)
+    path = sweep.sweep_from_file(args.name)
+    if path is not None:
+        if args.grid or args.seeds is not None or args.name_opt:
+            raise runner.ParameterError("a sweep file sets its own grid, seeds and name; drop --grid/--seeds/--name")
+        spec = sweep.load_sweep_file(path, args.profile)
+        spec.parameters.update(fixed)
+        return spec
+    if not args.grid and not args.seeds:
+        raise runner.ParameterError(f"{args.name!r} is not a sweep file; give --grid KEY=V1,V2,… and/or --seeds N")
+    grid = dict(sweep.parse_grid_values(text) for text in args.grid)
+    seeds = args.seeds or 0
+    profile = args.profile or "paper"
+    digest = hashlib.sha256(json.dumps([grid, seeds, fixed, profile], sort_keys=True, default=repr).encode()).hexdigest()[:8]
+    return sweep.SweepSpec(name=args.name_opt or f"{args.name}-{digest}", notebook=args.name, grid=grid,
+                           parameters=fixed, seeds=seeds, profile=profile)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from invlearn import sweep
+
+    spec = _sweep_spec(args)
+    outcome = sweep.run_sweep(spec, backend=args.backend, jobs=args.jobs, scheduler=args.scheduler,
+                              threads=args.threads, force=args.force, progress=not args.no_progress)
+    counts = {s: outcome.count(s) for s in ("ok", "cached", "failed", "interrupted")}
+    print(f"sweep {spec.name}: {len(outcome.points)} points; ran {counts['ok']}, reused {counts['cached']}, "
+          f"failed {counts['failed']}, interrupted {counts['interrupted']}; {outcome.wall_s:.1f}s -> {outcome.folder}")
+    if outcome.failed:
+        print(f"{len(outcome.failed)} point(s) failed (rerun the same command to retry them):", file=sys.stderr)
+        print("| point | parameters | error |", file=sys.stderr)
+        print("|---|---|---|", file=sys.stderr)
+        for point in outcome.failed:
+            coords = ", ".join(f"{k}={v!r}" for k, v in point.coords.items())
+            error = (point.error.strip().splitlines() or [""])[0]
+            print(f"| {point.id} | {coords} | {error} |", file=sys.stderr)
+    if outcome.interrupted:
+        print("invlearn: interrupted; finished points are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 1 if outcome.failed else 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from invlearn import sweep
+
+    table = sweep.collect(args.sweep)
+    path = sweep.find_sweep(args.sweep) / f"{sweep.find_sweep(args.sweep).name}.csv"
+    if args.output:
+        table.to_csv(args.output, index=False)
+        path = args.output
+    print(f"{len(table)} point(s) -> {path}")
+    return 0
+
+
 def _cmd_scorecard() -> int:
     from invlearn.scorecard import write_scorecard
 
@@ -116,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
+        if args.command == "collect":
+            return _cmd_collect(args)
         return _cmd_scorecard()
     except runner.ParameterError as exc:
         print(f"invlearn: error: {exc}", file=sys.stderr)
