@@ -89,6 +89,39 @@ def _report(outcome: runner.RunOutcome) -> None:
         print(f"ok      {outcome.name} in {outcome.runtime_s:.1f}s -> {outcome.outputs[0]}")
 
 
+def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list:
+    """Run the sweep of every sweep page in ``plan`` (validated first, finished points reused); a page whose sweep
+    has failed points is not run and counts as failed."""
+    from invlearn import sweep
+
+    pages = [(spec, params, runner.sweep_of(spec, params)) for spec, params in plan if runner.sweep_of(spec, params)]
+    specs = {}
+    for spec, params, name in pages:
+        path = sweep.sweep_from_file(name)
+        if path is None:
+            raise runner.ParameterError(f"{spec.name}: no sweep file sweeps/{name}.yaml")
+        specs[spec.name] = sweep.load_sweep_file(path, args.profile)
+        sweep.expand(specs[spec.name])
+    keep = []
+    for spec, params in plan:
+        if spec.name not in specs:
+            keep.append((spec, params))
+            continue
+        done = sweep.run_sweep(specs[spec.name], jobs=args.jobs if args.jobs > 1 else None)
+        print(f"sweep   {specs[spec.name].name}: {len(done.points)} points, {done.count('ok')} run, "
+              f"{done.count('cached')} reused, {len(done.failed)} failed in {done.wall_s:.1f}s")
+        if done.interrupted:
+            raise KeyboardInterrupt
+        if done.failed:
+            outcomes.append(runner.RunOutcome(spec.name, "failed", error=f"{len(done.failed)} point(s) of sweep "
+                                              f"{specs[spec.name].name} failed; see {done.folder / 'manifest.json'}",
+                                              outputs=[done.folder / "manifest.json"]))
+            _report(outcomes[-1])
+        else:
+            keep.append((spec, params))
+    return keep
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     specs = runner.discover()
     selected = _select(args, specs)
@@ -99,6 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ]
     root = repo_root()
     outcomes = []
+    plan = _run_sweeps_of_pages(plan, args, outcomes)
     if args.jobs <= 1 or len(plan) == 1:
         for spec, params in plan:
             outcomes.append(runner.run_notebook(spec, params, args.profile, args.force, root))

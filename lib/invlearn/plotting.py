@@ -12,7 +12,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["book_style", "curves", "seed_curves", "panel_curves", "model_lines", "save_figure", "LINESTYLES"]
+__all__ = ["book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "save_figure", "LINESTYLES"]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
@@ -166,6 +166,51 @@ def model_lines(
     if labels or overlay is not None:
         ax.legend(frameon=True, fontsize="small")
     return ax
+
+
+def sweep_panels(
+    x: np.ndarray,
+    panels: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    xlabel: str,
+    logx: bool = True,
+    logy: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    hlines: Mapping[str, Sequence[tuple[float, str]]] | None = None,
+    overlays: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+    band: str = "minmax",
+    ncols: int = 2,
+) -> Figure:
+    """Summary numbers of a sweep against the swept parameter: one panel per quantity, mean over seeds with a band.
+
+    Args:
+        x: ``(X,)`` swept values (e.g. λ), sorted.
+        panels: ``y label -> (series name -> (X, S) values)``, one row per x value, one column per seed (see
+            :func:`invlearn.sweep.seed_matrix`).
+        logy: the y labels whose axis is logarithmic.
+        hlines: ``y label -> [(y, label)]`` reference lines.
+        overlays: ``y label -> (label -> (x', y'))`` further curves drawn black, e.g. a closed form.
+    """
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.4 * ncols, 3.9 * nrows), squeeze=False)
+    for ax, (ylabel, per_seed) in zip(axes.flat, panels.items()):
+        seed_curves(x, per_seed, band=band, ax=ax, xlabel=xlabel, ylabel=ylabel, labels=labels,
+                    hlines=(hlines or {}).get(ylabel, ()))
+        for line in ax.get_lines():
+            if len(line.get_xdata()) == len(x):
+                line.set_marker("o")
+                line.set_markersize(3.5)
+        for label, (ox, oy) in ((overlays or {}).get(ylabel) or {}).items():
+            ax.plot(ox, oy, color="black", linewidth=1.2, label=label)
+        if logx:
+            ax.set_xscale("log")
+        if ylabel in logy:
+            ax.set_yscale("log")
+        ax.legend(frameon=True)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:

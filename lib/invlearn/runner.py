@@ -63,6 +63,7 @@ __all__ = [
     "validate_parameters",
     "resolve_parameters",
     "cache_key",
+    "sweep_of",
     "run_notebook",
 ]
 
@@ -309,12 +310,38 @@ def _library_digest() -> str:
     return h.hexdigest()
 
 
-def cache_key(spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> str:
-    """sha256 over the notebook source, the parameters, the profile name and every ``invlearn`` source file."""
+def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
+    """The sweep a *sweep page* collects: the value of its ``sweep`` parameter (a sweep file ``sweeps/<name>.yaml``);
+    ``""`` for other notebooks. ``invlearn run`` runs that sweep, under the same profile, before the page."""
+    if "sweep" not in spec.parameters:
+        return ""
+    return str(params.get("sweep", spec.parameters["sweep"].default))
+
+
+def _sweep_digest(name: str, root: Path) -> str:
+    """The state of a sweep folder: its manifest's points with their status and result cache keys."""
+    manifest_path = root / "sweeps_out" / name / "manifest.json"
+    if not manifest_path.is_file():
+        return "no sweep"
+    manifest = json.loads(manifest_path.read_text())
+    state = []
+    for point in manifest["points"]:
+        result = manifest_path.parent / point["folder"] / f"{manifest['output_name']}.json"
+        key = json.loads(result.read_text()).get("cache_key") if result.is_file() else None
+        state.append((point["id"], point["status"], key))
+    return json.dumps([manifest["sweep"].get("profile"), state])
+
+
+def cache_key(spec: NotebookSpec, params: Mapping[str, Any], profile: str, root: str | os.PathLike | None = None) -> str:
+    """sha256 over the notebook source, the parameters, the profile name and every ``invlearn`` source file; for
+    a sweep page also over the state of its sweep folder."""
     h = hashlib.sha256()
     h.update(spec.path.read_bytes())
     h.update(json.dumps({"profile": profile, "params": params}, sort_keys=True, default=repr).encode())
     h.update(_library_digest().encode())
+    sweep = sweep_of(spec, params)
+    if sweep:
+        h.update(_sweep_digest(sweep, repo_root(root)).encode())
     return h.hexdigest()
 
 
@@ -437,7 +464,7 @@ def run_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     final_nb, final_json = out_dir / f"{spec.name}.ipynb", out_dir / f"{spec.name}.json"
     failed_nb = out_dir / f"{spec.name}.failed.ipynb"
-    key = cache_key(spec, dict(params), profile)
+    key = cache_key(spec, dict(params), profile, root)
     if not force and final_nb.is_file() and final_json.is_file():
         try:
             if json.loads(final_json.read_text()).get("cache_key") == key:
