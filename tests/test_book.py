@@ -22,6 +22,7 @@ def _copy_book(dest: Path) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(ROOT / "sweeps", dest / "sweeps")
     shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated"))
     return dest
 

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", help="tidy CSV of a sweep: one row per point (parameters, metrics, runtime)")
     collect.add_argument("sweep", help="sweep name, sweep file or sweeps_out/<sweep> folder")
     collect.add_argument("-o", "--output", default=None, help="CSV path (default: sweeps_out/<sweep>/<sweep>.csv)")
+    collect.add_argument("--profile", default=None, help="the profile the sweep ran under (default paper)")
 
     sub.add_parser("scorecard", help="write book/generated/scorecard_table.md from the result files")
     return parser
@@ -178,10 +179,17 @@ def _sweep_spec(args: argparse.Namespace):
                            parameters=fixed, seeds=seeds, profile=profile)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    import signal
+
     from invlearn import sweep
 
     spec = _sweep_spec(args)
+    signal.signal(signal.SIGTERM, _terminate)  # a batch system's stop is handled like Ctrl-C
     outcome = sweep.run_sweep(spec, backend=args.backend, jobs=args.jobs, scheduler=args.scheduler,
                               threads=args.threads, force=args.force, progress=not args.no_progress)
     counts = {s: outcome.count(s) for s in ("ok", "cached", "failed", "interrupted")}
@@ -204,8 +212,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_collect(args: argparse.Namespace) -> int:
     from invlearn import sweep
 
-    table = sweep.collect(args.sweep)
-    path = sweep.find_sweep(args.sweep) / f"{sweep.find_sweep(args.sweep).name}.csv"
+    table = sweep.collect(args.sweep, profile=args.profile)
+    folder = sweep.find_sweep(args.sweep, profile=args.profile)
+    path = folder / f"{folder.name}.csv"
     if args.output:
         table.to_csv(args.output, index=False)
         path = args.output

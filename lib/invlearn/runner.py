@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from invlearn.results import generated_dir, repo_root
-from invlearn.settings import CHECKS_ENV, OUTPUT_ENV, PROGRESS_ENV
+from invlearn.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
 __all__ = [
     "Parameter",
@@ -318,9 +318,9 @@ def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
     return str(params.get("sweep", spec.parameters["sweep"].default))
 
 
-def _sweep_digest(name: str, root: Path) -> str:
+def _sweep_digest(name: str, profile: str, root: Path) -> str:
     """The state of a sweep folder: its manifest's points with their status and result cache keys."""
-    manifest_path = root / "sweeps_out" / name / "manifest.json"
+    manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
     if not manifest_path.is_file():
         return "no sweep"
     manifest = json.loads(manifest_path.read_text())
@@ -341,7 +341,7 @@ def cache_key(spec: NotebookSpec, params: Mapping[str, Any], profile: str, root:
     h.update(_library_digest().encode())
     sweep = sweep_of(spec, params)
     if sweep:
-        h.update(_sweep_digest(sweep, repo_root(root)).encode())
+        h.update(_sweep_digest(sweep, profile, repo_root(root)).encode())
     return h.hexdigest()
 
 
@@ -479,6 +479,7 @@ def run_notebook(
     try:
         try:
             env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record" if record_checks else "assert",
+                   PROFILE_ENV: profile,
                    "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
             if threads:
                 env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

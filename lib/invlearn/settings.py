@@ -12,3 +12,6 @@ PROGRESS_ENV = "INVLEARN_PROGRESS"
 CHECKS_ENV = "INVLEARN_CHECKS"
 """``record``: :func:`invlearn.results.assert_checks` records failed checks instead of raising (sweep points);
 anything else, or unset: it raises."""
+
+PROFILE_ENV = "INVLEARN_PROFILE"
+"""The profile the runner executes a notebook under (sweep pages read their sweep's folder for it)."""

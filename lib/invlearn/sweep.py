@@ -4,7 +4,8 @@ or on a Dask cluster.
 A sweep is a notebook name, fixed ``parameters``, a ``grid`` (parameter -> values) and optionally ``seeds`` N
 (adds ``seed = 0 … N−1`` to the grid). Its points are the Cartesian product of the grid, in the order the grid
 names them. Every point is one :func:`invlearn.runner.run_notebook` execution (same validation, cache, atomic
-writes and result file) into ``sweeps_out/<sweep>/points/<point id>/``; the point id is a digest of the point's
+writes and result file) into ``sweeps_out/<sweep>/points/<point id>/`` (``sweeps_out/<sweep>.<profile>/`` under
+a profile other than ``paper``); the point id is a digest of the point's
 notebook, profile and parameters, so a rerun of the same sweep finds its finished points (cache hits) and redoes
 only the failed or missing ones. ``sweeps_out/<sweep>/manifest.json`` records the sweep, its points, their
 status, runtime and error, and is rewritten atomically after every point.
@@ -72,7 +73,7 @@ __all__ = [
 BACKENDS = ("local", "dask")
 SWEEPS_DIR = "sweeps"
 OUTPUT_DIR = "sweeps_out"
-STATUSES = ("pending", "running", "ok", "cached", "failed", "interrupted")
+STATUSES = ("pending", "queued", "running", "ok", "cached", "failed", "interrupted")
 
 
 @dataclass
@@ -88,6 +89,11 @@ class SweepSpec:
     description: str = ""
     source: str = ""
     """The sweep file it came from, relative to the repository root (``""`` for a command-line grid)."""
+
+    @property
+    def folder_name(self) -> str:
+        """``<name>`` under the paper profile, ``<name>.<profile>`` under another: profiles never share points."""
+        return self.name if self.profile == "paper" else f"{self.name}.{self.profile}"
 
     def full_grid(self) -> dict[str, list[Any]]:
         grid = dict(self.grid)
@@ -277,13 +283,17 @@ def sweep_dir(name: str, root: str | os.PathLike | None = None) -> Path:
     return repo_root(root) / OUTPUT_DIR / name
 
 
-def find_sweep(name: str, root: str | os.PathLike | None = None) -> Path:
-    """The folder of a sweep given by name, sweep file or folder path."""
+def find_sweep(name: str, root: str | os.PathLike | None = None, profile: str | None = None) -> Path:
+    """The folder of a sweep given by name, sweep file or folder path; ``profile`` (default ``$INVLEARN_PROFILE``,
+    set by the runner, else ``paper``) selects ``<name>.<profile>`` for profiles other than ``paper``."""
+    from invlearn.settings import PROFILE_ENV
+
     path = Path(name)
     if (path / "manifest.json").is_file():
         return path
     stem = path.stem if path.suffix in (".yaml", ".yml") else name
-    folder = sweep_dir(stem, root)
+    profile = profile or os.environ.get(PROFILE_ENV) or "paper"
+    folder = sweep_dir(stem if profile == "paper" else f"{stem}.{profile}", root)
     if not (folder / "manifest.json").is_file():
         raise runner.ParameterError(f"no sweep {name!r}: {folder / 'manifest.json'} does not exist")
     return folder
@@ -354,7 +364,9 @@ class _Progress:
         done = sum(p.status in ("ok", "cached") for p in points)
         failed = sum(p.status == "failed" for p in points)
         running = sum(p.status == "running" for p in points)
-        self.bar.set_postfix_str(f"done {done}, failed {failed}, running {running}", refresh=False)
+        queued = sum(p.status == "queued" for p in points)
+        state = f"done {done}, failed {failed}, " + (f"submitted {queued}" if queued else f"running {running}")
+        self.bar.set_postfix_str(state, refresh=False)
         self.bar.update(advance)
 
     def close(self) -> None:
@@ -402,7 +414,7 @@ def run_sweep(
     jobs = max(1, jobs or cores)
     if threads is None:
         threads = 1 if scheduler else max(1, cores // jobs)
-    folder = sweep_dir(sweep.name, root)
+    folder = sweep_dir(sweep.folder_name, root)
     (folder / "points").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     meta = {"backend": backend, "scheduler": scheduler, "jobs": jobs, "threads": threads,
@@ -439,7 +451,7 @@ def run_sweep(
     except KeyboardInterrupt:
         interrupted = True
         for point in points:
-            if point.status in ("running", "pending"):
+            if point.status in ("running", "queued", "pending"):
                 point.status = "interrupted"
     finally:
         bar.close()
@@ -452,40 +464,54 @@ def run_sweep(
 
 
 def _run_local(todo, jobs, args, finished, bar, points) -> None:
+    """A process pool fed at most ``jobs`` points at a time, so that exactly the running points are in flight: an
+    interruption starts nothing new, and a worker that dies fails only the points then running (the pool is
+    renewed for the rest)."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    queue = list(reversed(todo))
     pool = _local_executor(jobs)
-    futures = {}
+    futures: dict = {}
     try:
-        for point in todo:
-            futures[pool.submit(run_point, *args(point))] = point
-            point.status = "running"
-        bar.update(points)
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        while queue or futures:
+            while queue and len(futures) < jobs:
+                point = queue.pop()
+                futures[pool.submit(run_point, *args(point))] = point
+                point.status = "running"
+            bar.update(points)
+            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
-                point = futures[future]
+                point = futures.pop(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool:
+                    broken = True
                     result = {"status": "failed", "runtime_s": 0.0, "error": "the worker process died (killed?)"}
                 except Exception as exc:  # noqa: BLE001 - a point's failure never stops the others
                     result = {"status": "failed", "runtime_s": 0.0, "error": f"{type(exc).__name__}: {exc}"}
                 finished(point, result)
+            if broken:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _local_executor(jobs)
     except KeyboardInterrupt:
-        # Workers share the terminal's process group and get Ctrl-C themselves; a SIGINT sent to this process only
-        # is forwarded, so that every running notebook removes its staging folder.
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # Workers in the terminal's process group get Ctrl-C themselves; a signal sent to this process only is
+        # forwarded, so that every running notebook stops and removes its staging folder.
+        processes = list(getattr(pool, "_processes", {}).values())
+        for process in processes:
             try:
                 os.kill(process.pid, signal.SIGINT)
             except (ProcessLookupError, OSError):
                 pass
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.time() + 60
+        for process in processes:
+            process.join(max(0.0, deadline - time.time()))
+            if process.is_alive():
+                process.terminate()
         raise
-    else:
-        pool.shutdown(wait=True)
+    pool.shutdown(wait=True)
 
 
 def _run_dask(todo, jobs, scheduler, args, finished, bar, points) -> None:
@@ -503,7 +529,7 @@ def _run_dask(todo, jobs, scheduler, args, finished, bar, points) -> None:
         futures = {}
         for point in todo:
             futures[client.submit(run_point, *args(point), key=f"point-{point.id}", pure=False)] = point
-            point.status = "running"
+            point.status = "queued"
         bar.update(points)
         for future in as_completed(futures):
             point = futures[future]
@@ -532,7 +558,7 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, write: bool = True):
+def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, write: bool = True, profile: str | None = None):
     """The tidy table of a sweep: one row per finished point of its manifest.
 
     Columns: ``point`` (id), the grid parameters (one-element lists as their element), ``check_passed``,
@@ -544,7 +570,7 @@ def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, writ
     """
     import pandas as pd
 
-    folder = find_sweep(str(name), root)
+    folder = find_sweep(str(name), root, profile)
     manifest = json.loads((folder / "manifest.json").read_text())
     output = manifest["output_name"]
     rows = []
