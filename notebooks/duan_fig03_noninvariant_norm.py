@@ -131,6 +131,8 @@ save_results(
     metrics={
         "final_noninvariant_norm": {k: float(v[-1]) for k, v in mean.items()},
         "final_accuracy": {k: float(runs.final_accuracy[k].mean()) for k in names},
+        "final_noninvariant_norm_per_seed": {k: per_seed[k][-1] for k in names},
+        "final_accuracy_per_seed": {k: runs.final_accuracy[k] for k in names},
         "closed_form_noninvariant_norm": closed_form_norm,
         "relative_drift_last_10pct": drift,
         "da_shape": da_shape,

@@ -43,6 +43,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -331,6 +332,9 @@ def _clean_staging(point_dir: Path) -> None:
 def run_point(spec: runner.NotebookSpec, params: dict[str, Any], profile: str, point_dir: str, root: str,
               threads: int | None, force: bool = False) -> dict[str, Any]:
     """Execute one point (in a worker): returns ``{status, runtime_s, error}``; never raises on notebook failure."""
+    if threading.current_thread() is threading.main_thread():
+        # a sweep started in the background inherits an ignored SIGINT; the coordinator's forwarded SIGINT must stop us
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     _clean_staging(Path(point_dir))
     outcome = runner.run_notebook(spec, params, profile, force, root, threads, out_dir=point_dir, record_checks=True)
     return {"status": outcome.status, "runtime_s": round(outcome.runtime_s, 3), "error": outcome.error}
@@ -550,11 +554,15 @@ def _run_dask(todo, jobs, scheduler, args, finished, bar, points) -> None:
 # --- collection --------------------------------------------------------------------------------------------------
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str)) or value is None
+
+
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping):
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
-    elif isinstance(value, (bool, int, float, str)) or value is None:
+    elif _is_scalar(value) or (isinstance(value, list) and all(_is_scalar(v) for v in value)):
         out[prefix] = value
 
 
@@ -562,8 +570,9 @@ def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, writ
     """The tidy table of a sweep: one row per finished point of its manifest.
 
     Columns: ``point`` (id), the grid parameters (one-element lists as their element), ``check_passed``,
-    ``runtime_s``, then every scalar of the result file's ``metrics`` (nested keys joined with ``.``). Written to
-    ``sweeps_out/<sweep>/<sweep>.csv`` when ``write``.
+    ``runtime_s``, then every scalar and every flat list of scalars (e.g. per-seed values) of the result file's
+    ``metrics``, nested keys joined with ``.``. Written to ``sweeps_out/<sweep>/<sweep>.csv`` when ``write``
+    (lists as JSON text).
 
     Returns:
         ``pandas.DataFrame`` sorted by the grid, in the grid's order.
@@ -590,14 +599,24 @@ def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, writ
         rows.append(row)
     table = pd.DataFrame(rows)
     if write:
-        table.to_csv(folder / f"{folder.name}.csv", index=False)
+        as_text = table.apply(lambda col: col.map(lambda v: json.dumps(v) if isinstance(v, list) else v))
+        as_text.to_csv(folder / f"{folder.name}.csv", index=False)
     return table
 
 
 def seed_matrix(table, x: str, y: str, seed: str = "seed"):
-    """Pivot a sweep table into ``(xs (X,), values (X, S))``: one row per ``x`` value (sorted), one column per seed;
-    the input of :func:`invlearn.plotting.seed_curves`. Missing points are NaN."""
+    """A sweep's values as ``(xs (X,), values (X, S))``, one row per ``x`` value (sorted), one column per seed: the
+    input of :func:`invlearn.plotting.sweep_panels`.
+
+    Seeds come either from a ``seed`` column (one point per seed; missing points are NaN) or, when ``y`` holds
+    per-seed lists (one point ran every seed as one batched program), from the lists; then one point per ``x``.
+    """
     import numpy as np
 
+    if len(table) and isinstance(table[y].iloc[0], list):
+        ordered = table.sort_values(x)
+        if ordered[x].duplicated().any():
+            raise ValueError(f"several points share {x} = …; pick one row per {x} first")
+        return ordered[x].to_numpy(dtype=float), np.array(ordered[y].tolist(), dtype=float)
     wide = table.pivot_table(index=x, columns=seed, values=y, aggfunc="first").sort_index()
-    return wide.index.to_numpy(dtype=float), wide.to_numpy(dtype=float) if len(wide) else np.zeros((0, 0))
+    return wide.index.to_numpy(dtype=float), wide.to_numpy(dtype=float)
