@@ -227,3 +227,49 @@ def test_local_and_dask_backends_give_identical_results(tmp_path):
             record["metrics"].pop("notebook_seconds")
         assert records[0] == records[1]
         assert records[0]["series"]["DA"] and records[0]["metrics"]["final_accuracy"]
+
+
+PAGE = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   invlearn:
+#     paper: Nobody (2000)
+#     figure: Fig. 0 (sweep)
+#     title: a page collecting a sweep
+# ---
+
+# %% tags=["parameters"]
+sweep = "values"  # the sweep this page collects
+
+# %%
+from invlearn.results import save_results
+from invlearn.sweep import collect
+
+table = collect(sweep)
+save_results("page", claim="the sweep has points", checks={"points": len(table) > 0},
+             metrics={"total": float(table["scaled"].sum()), "points": len(table)}, series={"value": list(table["value"])})
+'''
+
+
+def test_sweep_page_runs_its_sweep_first_and_follows_its_changes(book):
+    (book / "notebooks" / "page.py").write_text(PAGE)
+    first = invlearn("run", "page", cwd=book)
+    assert first.returncode == 0, first.stderr
+    assert "sweep   values: 3 points, 3 run, 0 reused, 0 failed" in first.stdout
+    record = json.loads((book / "book" / "generated" / "page.json").read_text())
+    assert record["metrics"] == {"total": 12.0, "points": 3}
+    again = invlearn("run", "page", cwd=book)
+    assert "3 reused" in again.stdout and "cached  page" in again.stdout
+    # a new grid value: one more point runs and the page is redone
+    (book / "sweeps" / "values.yaml").write_text(SWEEP_FILE.replace("value: [1, 2, 3]", "value: [1, 2, 3, 4]"))
+    changed = invlearn("run", "page", cwd=book)
+    assert "4 points, 1 run, 3 reused" in changed.stdout and "ok      page" in changed.stdout
+    assert json.loads((book / "book" / "generated" / "page.json").read_text())["metrics"] == {"total": 20.0, "points": 4}
+    # the quick profile has its own sweep folder and section of the sweep file
+    quick = invlearn("run", "page", "--profile", "quick", cwd=book)
+    assert quick.returncode == 0, quick.stderr
+    assert (book / "sweeps_out" / "values.quick" / "manifest.json").is_file()
+    assert json.loads((book / "book" / "generated" / "page.json").read_text())["metrics"] == {"total": 10.0, "points": 1}

@@ -319,7 +319,7 @@ def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
 
 
 def _sweep_digest(name: str, profile: str, root: Path) -> str:
-    """The state of a sweep folder: its manifest's points with their status and result cache keys."""
+    """The state of a sweep folder: its manifest's points, whether each finished, and their result cache keys."""
     manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
     if not manifest_path.is_file():
         return "no sweep"
@@ -328,7 +328,7 @@ def _sweep_digest(name: str, profile: str, root: Path) -> str:
     for point in manifest["points"]:
         result = manifest_path.parent / point["folder"] / f"{manifest['output_name']}.json"
         key = json.loads(result.read_text()).get("cache_key") if result.is_file() else None
-        state.append((point["id"], point["status"], key))
+        state.append((point["id"], point["status"] in ("ok", "cached"), key))
     return json.dumps([manifest["sweep"].get("profile"), state])
 
 
