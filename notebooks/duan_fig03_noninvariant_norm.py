@@ -59,13 +59,14 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ every epoch.
+# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ and the
+# augmented-set accuracy every epoch.
 
 # %%
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
 runs = train_linear_methods(
     problem, methods=("DA", "regularized"), lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm",),
+    batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm", "accuracy"),
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
 per_seed = {name: runs.noninvariant_norm[name] for name in names}
