@@ -167,8 +167,16 @@ assert_checks(checks)
 # %% [markdown]
 # ## Reading the sweep
 #
-# The numbers quoted here are in the table above and in the result file (`metrics.final_noninvariant_norm_mean`,
-# `metrics.first_lambda_below_1e-3`).
+# At the paper's protocol (16 λ × 5 seeds, embedded MNIST) the final $\|W_\perp\|_F$ falls monotonically, by three
+# orders of magnitude, from about 1.3 at λ = 1e-4 to about 1e-3 at λ = 10, and never reaches zero, as Prop 13
+# says. Up to λ ≈ 0.2 the trained networks sit on the closed-form path $\widehat W_{reg}(\lambda)$ of Prop 8, in
+# norm and in accuracy, to within about 1%: gradient descent finds the global optimum. Above λ ≈ 0.5 it does not
+# within 3000 epochs: $\|W_\perp\|_F$ stays above the path (about twice it at λ = 10) and the accuracy, which the
+# closed form keeps at the hard-wired optimum's 0.59, drops and spreads across seeds (mean about 0.41 at λ = 10).
+# So "where does the regularized model become invariant?" has no threshold answer: $\|W_\perp\|_F$ decays like a
+# power of λ, and the best accuracy of the trained model is reached near λ = 0.2, where it matches DA and the
+# hard-wired model. The numbers are in the table above and the result file
+# (`metrics.final_noninvariant_norm_mean`, `metrics.closed_form_reg_noninvariant_norm`, `metrics.final_accuracy_mean`).
 #
 # ## Assumptions
 #
