@@ -59,8 +59,7 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ and the
-# augmented-set accuracy every epoch.
+# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ every epoch.
 
 # %%
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)

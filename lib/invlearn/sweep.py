@@ -434,10 +434,13 @@ def run_sweep(
     bar = _Progress(len(points), len(points) - len(todo), progress)
     bar.update(points)
 
+    def save() -> None:
+        _write_manifest(folder, sweep, spec, points, meta)
+
     def finished(point: Point, result: Mapping[str, Any]) -> None:
         point.status = "ok" if result["status"] in ("ok", "cached") else "failed"
         point.runtime_s, point.error = result["runtime_s"], result["error"]
-        _write_manifest(folder, sweep, spec, points, meta)
+        save()
         bar.update(points, 1)
         if on_point:
             on_point(point)
@@ -449,9 +452,9 @@ def run_sweep(
     try:
         if todo:
             if backend == "local":
-                _run_local(todo, jobs, args, finished, bar, points)
+                _run_local(todo, jobs, args, finished, save, bar, points)
             else:
-                _run_dask(todo, jobs, scheduler, args, finished, bar, points)
+                _run_dask(todo, jobs, scheduler, args, finished, save, bar, points)
     except KeyboardInterrupt:
         interrupted = True
         for point in points:
@@ -467,7 +470,7 @@ def run_sweep(
     return SweepOutcome(folder, points, meta["wall_s"], interrupted)
 
 
-def _run_local(todo, jobs, args, finished, bar, points) -> None:
+def _run_local(todo, jobs, args, finished, save, bar, points) -> None:
     """A process pool fed at most ``jobs`` points at a time, so that exactly the running points are in flight: an
     interruption starts nothing new, and a worker that dies fails only the points then running (the pool is
     renewed for the rest)."""
@@ -483,6 +486,7 @@ def _run_local(todo, jobs, args, finished, bar, points) -> None:
                 point = queue.pop()
                 futures[pool.submit(run_point, *args(point))] = point
                 point.status = "running"
+            save()
             bar.update(points)
             done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             broken = False
@@ -518,7 +522,7 @@ def _run_local(todo, jobs, args, finished, bar, points) -> None:
     pool.shutdown(wait=True)
 
 
-def _run_dask(todo, jobs, scheduler, args, finished, bar, points) -> None:
+def _run_dask(todo, jobs, scheduler, args, finished, save, bar, points) -> None:
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
@@ -534,6 +538,7 @@ def _run_dask(todo, jobs, scheduler, args, finished, bar, points) -> None:
         for point in todo:
             futures[client.submit(run_point, *args(point), key=f"point-{point.id}", pure=False)] = point
             point.status = "queued"
+        save()
         bar.update(points)
         for future in as_completed(futures):
             point = futures[future]
