@@ -150,10 +150,15 @@ def test_parallel_run_of_several_notebooks(book):
         assert json.loads((book / "book" / "generated" / f"{name}.json").read_text())["check"]["passed"]
 
 
+def default_sigint() -> None:
+    """Ctrl-C as in a terminal: a test run started in the background inherits an ignored SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupt_leaves_no_partial_output(book):
     gen = book / "book" / "generated"
     proc = subprocess.Popen([sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=60"], cwd=book,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 60
     while time.time() < deadline and not (gen.is_dir() and any(p.name.startswith(".tiny.") for p in gen.iterdir())):
         time.sleep(0.2)

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, invlearn
 from invlearn import runner, sweep
-from test_runner import TINY
+from test_runner import TINY, default_sigint
 
 SWEEP_FILE = """notebook: tiny
 description: the tiny notebook over values and scales
@@ -147,7 +147,8 @@ def _start_slow_sweep(book: Path, name: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "invlearn", "sweep", "tiny", "--name", name, "--grid", "value=1,2,3,4,5,6",
          "-p", "sleep=2.0", "-j", "1", "--no-progress"],
-        cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=default_sigint)
 
 
 def _wait_for_finished(book: Path, name: str, count: int, timeout: float = 180) -> None:
