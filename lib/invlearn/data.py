@@ -17,6 +17,7 @@ import functools
 import gzip
 import os
 import struct
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ __all__ = [
     "one_hot",
     "orbit_augment",
     "mnist_problem",
+    "with_group",
     "MnistProblem",
 ]
 
@@ -214,6 +216,15 @@ class MnistProblem:
     @property
     def n_classes(self) -> int:
         return int(self.y.shape[1])
+
+
+def with_group(problem: MnistProblem, group: FiniteGroup) -> MnistProblem:
+    """The same digits with another group (representation): ``x_aug`` etc. rebuilt as ``rho(h) x`` for every
+    ``h`` in ``group`` (any stack of matrices, e.g. a non-unitary representation or a subset of a group)."""
+    group = FiniteGroup(rho=group.rho.to(problem.x.dtype), generators=group.generators, name=group.name)
+    x_aug, labels_aug = orbit_augment(problem.x, problem.labels, group)
+    y_aug = one_hot(labels_aug, problem.n_classes).to(problem.x.dtype)
+    return dataclasses.replace(problem, x_aug=x_aug, labels_aug=labels_aug, y_aug=y_aug, group=group)
 
 
 def mnist_problem(

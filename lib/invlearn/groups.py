@@ -34,6 +34,7 @@ __all__ = [
     "permutation_orbits",
     "orbit_basis",
     "reflection_group",
+    "conjugate",
 ]
 
 
@@ -270,3 +271,14 @@ def orbit_basis(
             raise ValueError(f"scale must be 'average' or 'orthonormal', not {scale!r}")
         basis[k, orbit] = value
     return basis
+
+
+def conjugate(group: FiniteGroup, s: torch.Tensor, name: str = "") -> FiniteGroup:
+    """The equivalent representation ``h -> S rho(h) S^{-1}`` for an invertible ``S`` ``(d, d)``.
+
+    Non-unitary unless ``S`` is a multiple of an orthogonal matrix; its invariant vectors are ``S`` times those of
+    ``group``. Used to test what the unitarity hypotheses of Duan & Montúfar (Prop 11, Thm 12) are needed for.
+    """
+    s = s.to(group.rho.dtype)
+    rho = s @ group.rho @ torch.linalg.inv(s)
+    return FiniteGroup(rho=rho, generators=group.generators, name=name or f"S ({group.name}) S^-1")

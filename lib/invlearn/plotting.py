@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +13,10 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "save_figure", "LINESTYLES"]
+__all__ = [
+    "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
+    "bar_panel", "save_figure", "LINESTYLES",
+]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
@@ -221,3 +225,83 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     for path in paths:
         fig.savefig(path)
     return paths
+
+
+@dataclass
+class Panel:
+    """One axes of :func:`xy_panels`.
+
+    Attributes:
+        lines: ``name -> (x (T,), y (T,))`` drawn as lines (with markers when ``markers``).
+        points: ``name -> (x (K,), y (K,))`` drawn as unconnected markers on top.
+        hlines: ``(y, label)`` dashed grey reference lines.
+        labels: legend text per name (default: the name); linestyles: per line name (default: solid);
+        point_markers: matplotlib marker per points name (default: diamond).
+    """
+
+    xlabel: str
+    ylabel: str
+    lines: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    points: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    hlines: Sequence[tuple[float, str]] = ()
+    title: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    linestyles: Mapping[str, str] = field(default_factory=dict)
+    markers: bool = False
+    point_markers: Mapping[str, str] = field(default_factory=dict)
+    logx: bool = False
+    logy: bool = False
+
+
+def xy_panels(panels: Sequence[Panel], *, ncols: int | None = None) -> Figure:
+    """A row (or grid) of panels of lines and points over their own x axes; colours follow the series name
+    (reserved slots of :data:`FIXED_COLORS`, then first appearance across panels), so a name keeps its colour."""
+    ncols = ncols or len(panels)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.8 * nrows), squeeze=False)
+    palette = sns.color_palette(n_colors=10)
+    free = iter(i for i in range(len(palette)) if i not in FIXED_COLORS.values())
+    colors: dict[str, tuple] = {}
+
+    def color(name: str):
+        if name not in colors:
+            colors[name] = palette[FIXED_COLORS[name] if name in FIXED_COLORS else next(free) % len(palette)]
+        return colors[name]
+
+    for ax, panel in zip(axes.flat, panels):
+        for name, (x, y) in panel.lines.items():
+            ax.plot(x, y, color=color(name), linestyle=panel.linestyles.get(name, "-"), linewidth=1.6,
+                    marker="o" if panel.markers else None, markersize=4, label=panel.labels.get(name, name))
+        for name, (x, y) in panel.points.items():
+            ax.plot(x, y, color=color(name), linestyle="none", marker=panel.point_markers.get(name, "D"), markersize=7,
+                    markeredgecolor="k", label=panel.labels.get(name, name))
+        for y, label in panel.hlines:
+            ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
+        ax.set_xscale("log" if panel.logx else "linear")
+        ax.set_yscale("log" if panel.logy else "linear")
+        ax.set_xlabel(panel.xlabel)
+        ax.set_ylabel(panel.ylabel)
+        if panel.title:
+            ax.set_title(panel.title)
+        ax.legend(frameon=True, fontsize="small")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def bar_panel(groups: Sequence[str], bars: Mapping[str, Sequence[float]], *, ylabel: str, logy: bool = True,
+              hlines: Sequence[tuple[float, str]] = (), ax: plt.Axes | None = None) -> Figure:
+    """Grouped bars: ``bars`` ``name -> (len(groups),)`` values, one bar per name within each group."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.0, 4.0))
+    width = 0.8 / max(1, len(bars))
+    x = np.arange(len(groups))
+    for k, (name, values) in enumerate(bars.items()):
+        ax.bar(x + (k - (len(bars) - 1) / 2) * width, values, width, label=name)
+    for y, label in hlines:
+        ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
+    ax.set_xticks(x, groups)
+    ax.set_yscale("log" if logy else "linear")
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=True, fontsize="small")
+    return fig

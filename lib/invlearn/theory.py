@@ -29,7 +29,7 @@ formula), never ``inv(sqrtm(I + nλ G̃ G̃^T))``, which loses all accuracy for 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -53,6 +53,7 @@ __all__ = [
     "da_target",
     "ClosedForms",
     "closed_forms",
+    "pseudo_inverse_targets",
     "data_loss",
     "reg_objective",
     "da_objective",
@@ -62,6 +63,9 @@ __all__ = [
     "critical_points",
     "tangent_projection",
     "riemannian_gradient",
+    "balanced_factors",
+    "parameter_hessian",
+    "critical_point_search",
 ]
 
 _F64 = torch.float64
@@ -216,7 +220,7 @@ class ClosedForms:
         n: number of samples; eps: the absolute ridge ε; order: ``|G|``.
         p, p_inv: ``P``, ``P^{-1}`` ``(d, d)``; z: ``Z`` ``(d_L, d)``.
         constraint: ``G`` ``(d, p)``; gbar: ``Ḡ`` ``(d, d)``; svd: SVD of ``G̃``; pi: ``Π`` ``(d, d)``.
-        z_inv: ``Z̄_inv = Z Π``; q, q_inv: ``Q``, ``Q^{-1}``; z_da: ``Z̄_da``.
+        z_inv: ``Z̄_inv = Z Π``; q, q_inv: ``Q``, ``Q^{-1}``; z_da: ``Z̄_da``; ut_p_inv: ``U^T P^{-1}`` (for ``Ŵ_reg``).
     """
 
     n: int
@@ -233,6 +237,7 @@ class ClosedForms:
     q: torch.Tensor
     q_inv: torch.Tensor
     z_da: torch.Tensor
+    ut_p_inv: torch.Tensor
 
     def w_inv(self, rank: int) -> torch.Tensor:
         """Thm 6: ``Ŵ_inv = (Z Π)_r P^{-1}``, ``(d_L, d)``; the global optimum of (4)."""
@@ -242,14 +247,24 @@ class ClosedForms:
         """``B(λ)^{-1}`` (see :func:`reg_inverse_root`)."""
         return reg_inverse_root(self.svd, self.n, lam)
 
+    def _reg_factors(self, lam: float) -> torch.Tensor:
+        factors = (1.0 + self.n * lam * self.svd.sigma**2) ** -0.5
+        factors[self.svd.rank:] = 1.0
+        return factors
+
     def z_reg(self, lam: float) -> torch.Tensor:
         """``Z̄_reg(λ) = Z B(λ)^{-1}``, ``(d_L, d)``; λ in the normalisation of (7) (see :func:`paper_lambda`)."""
-        return self.z @ self.b_reg_inv(lam)
+        return (self.z @ self.svd.u * self._reg_factors(lam)) @ self.svd.u.T
 
     def w_reg(self, lam: float, rank: int) -> torch.Tensor:
-        """Prop 8: ``Ŵ_reg(λ) = (Z B(λ)^{-1})_r B(λ)^{-1} P^{-1}``, ``(d_L, d)``; the global optimum of (7)."""
-        b_inv = self.b_reg_inv(lam)
-        return truncate_svd(self.z @ b_inv, rank) @ b_inv @ self.p_inv
+        """Prop 8: ``Ŵ_reg(λ) = (Z B(λ)^{-1})_r B(λ)^{-1} P^{-1}``, ``(d_L, d)``; the global optimum of (7).
+
+        Evaluated as ``(Z U D U^T)_r U D U^T P^{-1}`` with ``B(λ)^{-1} = U D U^T`` (``D`` diagonal), without forming
+        ``B(λ)^{-1}``."""
+        factors = self._reg_factors(lam)
+        u = self.svd.u
+        truncated = truncate_svd((self.z @ u * factors) @ u.T, rank)
+        return (truncated @ u * factors) @ self.ut_p_inv
 
     def w_da(self, rank: int) -> torch.Tensor:
         """Prop 11: ``Ŵ_da = (Z̄_da)_r Q^{-1}``, ``(d_L, d)``; the global optimum of (9)."""
@@ -278,7 +293,36 @@ def closed_forms(
     return ClosedForms(
         n=int(x.shape[0]), eps=eps, order=int(rho.shape[0]), p=p, p_inv=p_inv, z=z, constraint=g,
         gbar=group_average(rho), svd=svd, pi=pi, z_inv=z @ pi, q=q, q_inv=q_inv, z_da=da_target(x, y, rho, q_inv),
+        ut_p_inv=svd.u.T @ p_inv,
     )
+
+
+def pseudo_inverse_targets(
+    x: torch.Tensor, y: torch.Tensor, rho: torch.Tensor, generators: Sequence[int] = (1,), rtol: float = 1e-10
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(Z̄_inv, Z̄_da)`` with pseudo-inverses instead of the ridge: ``P^+``, ``Q^+`` of the singular ``X X^T``.
+
+    **Not** the paper's problem when ``X X^T`` is singular: ``ker P`` and ``ker Q`` differ (``Q`` sums rotated
+    copies of ``X X^T``), so Thm 12 and the spectra relation no longer hold exactly. Kept to show the effect
+    of this tempting shortcut (Fig. 5 page). Eigenvalues ``<= rtol * max`` count as zero.
+    """
+    x, y, rho = x.to(_F64), y.to(_F64), rho.to(_F64)
+
+    def pinv_root(s: torch.Tensor) -> torch.Tensor:
+        evals, evecs = torch.linalg.eigh(s)
+        keep = evals > rtol * evals.max()
+        inv_root = torch.zeros_like(evals)
+        inv_root[keep] = evals[keep] ** -0.5
+        return (evecs * inv_root) @ evecs.T
+
+    gram = x.T @ x
+    p_pinv = pinv_root(gram)
+    g_tilde = p_pinv @ constraint_matrix(rho[list(generators)])
+    pi = torch.eye(gram.shape[0], dtype=_F64) - g_tilde @ torch.linalg.pinv(g_tilde, rtol=rtol)
+    q_pinv = pinv_root(torch.einsum("hij,jk,hlk->il", rho, gram, rho))
+    z_inv = y.T @ x @ p_pinv @ pi
+    z_da = rho.shape[0] * y.T @ x @ group_average(rho).T @ q_pinv
+    return z_inv, z_da
 
 
 # --- objectives in the paper's normalisation --------------------------------------------------------------------
@@ -315,7 +359,8 @@ class RegularizationPath:
 
     Attributes:
         lambdas: the grid; noninvariant_norm: ``||Ŵ_reg(λ)_⊥||_F``; invariant_proportion: ``||Ŵ Ḡ||^2/||Ŵ||^2``;
-        distance_to_inv: ``||Ŵ_reg(λ) - Ŵ_inv||_F / ||Ŵ_inv||_F``; objective: value of (7) at ``Ŵ_reg(λ)``
+        distance_to_inv: ``||Ŵ_reg(λ) - Ŵ_inv||_F / ||Ŵ_inv||_F``; whitened_distance_to_inv: the same with both
+        matrices multiplied by ``P`` (the metric of the loss); objective: value of (7) at ``Ŵ_reg(λ)``
         (with the ridge); singular_values: ``(L, min(d_L, d))`` spectrum of ``Z̄_reg(λ)``.
     """
 
@@ -323,6 +368,7 @@ class RegularizationPath:
     noninvariant_norm: torch.Tensor
     invariant_proportion: torch.Tensor
     distance_to_inv: torch.Tensor
+    whitened_distance_to_inv: torch.Tensor
     objective: torch.Tensor
     singular_values: torch.Tensor
 
@@ -342,6 +388,7 @@ def regularization_path(
                 float(torch.linalg.matrix_norm(w @ (eye - forms.gbar))),
                 float((wbar**2).sum() / (w**2).sum()),
                 float(torch.linalg.matrix_norm(w - w_inv) / torch.linalg.matrix_norm(w_inv)),
+                float(torch.linalg.matrix_norm((w - w_inv) @ forms.p) / torch.linalg.matrix_norm(w_inv @ forms.p)),
                 reg_objective(w, x, y, forms.constraint, lam, forms.eps),
                 torch.linalg.svdvals(forms.z_reg(lam)),
             )
@@ -352,8 +399,9 @@ def regularization_path(
         noninvariant_norm=torch.tensor(cols[0], dtype=_F64),
         invariant_proportion=torch.tensor(cols[1], dtype=_F64),
         distance_to_inv=torch.tensor(cols[2], dtype=_F64),
-        objective=torch.tensor(cols[3], dtype=_F64),
-        singular_values=torch.stack(cols[4]),
+        whitened_distance_to_inv=torch.tensor(cols[3], dtype=_F64),
+        objective=torch.tensor(cols[4], dtype=_F64),
+        singular_values=torch.stack(cols[5]),
     )
 
 
@@ -386,3 +434,67 @@ def tangent_projection(w: torch.Tensor, e: torch.Tensor, rank: int) -> torch.Ten
 def riemannian_gradient(w: torch.Tensor, target: torch.Tensor, rank: int) -> torch.Tensor:
     """Riemannian gradient of ``||Z - W̃||_F^2`` on the rank-``r`` manifold at ``w``: ``P_T(2 (W̃ - Z))``."""
     return tangent_projection(w, 2.0 * (w - target), rank)
+
+
+def balanced_factors(w: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``W = A B`` with ``A = U_r Σ_r^{1/2}`` ``(m, r)``, ``B = Σ_r^{1/2} V_r^T`` ``(r, k)``: a two-layer network
+    ``W_2 = A``, ``W_1 = B`` realising ``w`` (rank ``<= r``)."""
+    u, s, vh = torch.linalg.svd(w.to(_F64), full_matrices=False)
+    root = s[:rank].sqrt()
+    return u[:, :rank] * root, root[:, None] * vh[:rank]
+
+
+def parameter_hessian(loss: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Eigenvalues of the Hessian of ``θ = (W_2, W_1) -> loss(W_2 W_1)`` at ``(a, b)`` and the gradient norm there.
+
+    Args:
+        loss: differentiable ``(m, k) -> scalar`` (float64).
+        a: ``W_2`` ``(m, r)``; b: ``W_1`` ``(r, k)``.
+    Returns:
+        ``(eigenvalues ascending (m r + r k,), ||∇_θ loss||)``. At a rank-``r`` point, ``r^2`` eigenvalues are 0 from the
+        symmetry ``(W_2, W_1) -> (W_2 M^{-1}, M W_1)``.
+    """
+    na = a.numel()
+
+    def flat_loss(theta: torch.Tensor) -> torch.Tensor:
+        return loss(theta[:na].reshape(a.shape) @ theta[na:].reshape(b.shape))
+
+    theta = torch.cat([a.reshape(-1), b.reshape(-1)]).to(_F64)
+    hess = torch.autograd.functional.hessian(flat_loss, theta)
+    grad = torch.autograd.functional.jacobian(flat_loss, theta)
+    return torch.linalg.eigvalsh((hess + hess.T) / 2), float(grad.norm())
+
+
+def critical_point_search(
+    loss: Callable[[torch.Tensor], torch.Tensor], shape: tuple[int, int], rank: int, starts: int, seed: int = 0,
+    scale: float = 0.5, max_iter: int = 60, tol: float = 1e-12,
+) -> list[tuple[torch.Tensor, float]]:
+    """Critical points of ``θ = (W_2, W_1) -> loss(W_2 W_1)`` found without the formulas: Newton's method on
+    ``∇_θ loss = 0`` with least-squares steps ``θ <- θ - H^+ ∇`` (the Hessian ``H`` is singular along the ``GL(r)``
+    symmetry), from ``starts`` random ``θ`` with entries ``N(0, scale^2)``. Newton's method is attracted to saddles as
+    well as minima, so it samples all kinds of critical points.
+
+    Args:
+        loss: differentiable ``(m, k) -> scalar`` (float64); shape: ``(m, k)``; rank: ``r``, the hidden width.
+    Returns:
+        ``[(W_2 W_1 (m, k), ||∇_θ loss||)]``, one per start; callers keep those with a small gradient.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    m, k = shape
+    na = m * rank
+
+    def flat_loss(theta: torch.Tensor) -> torch.Tensor:
+        return loss(theta[:na].reshape(m, rank) @ theta[na:].reshape(rank, k))
+
+    found = []
+    for _ in range(starts):
+        theta = scale * torch.randn(na + rank * k, generator=gen, dtype=_F64)
+        for _ in range(max_iter):
+            grad = torch.autograd.functional.jacobian(flat_loss, theta)
+            if float(grad.norm()) < tol:
+                break
+            hess = torch.autograd.functional.hessian(flat_loss, theta)
+            theta = theta - torch.linalg.lstsq(hess, grad[:, None], rcond=1e-10).solution[:, 0]
+        grad = torch.autograd.functional.jacobian(flat_loss, theta)
+        found.append((theta[:na].reshape(m, rank) @ theta[na:].reshape(rank, k), float(grad.norm())))
+    return found
