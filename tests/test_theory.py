@@ -5,17 +5,21 @@ import math
 import pytest
 import torch
 
-from invlearn.data import mnist_problem
-from invlearn.groups import c4_rotations
+from invlearn.data import mnist_problem, with_group
+from invlearn.groups import c4_rotations, conjugate
 from invlearn.models import BatchedMLP
 from invlearn.theory import (
     augmented_accuracy,
+    balanced_factors,
     closed_forms,
+    critical_point_search,
     critical_points,
     da_objective,
     data_loss,
     hardwired_optimum,
     paper_lambda,
+    parameter_hessian,
+    pseudo_inverse_targets,
     reg_objective,
     regularization_path,
     riemannian_gradient,
@@ -275,3 +279,52 @@ def test_mnist_subset_thm12_and_spectra():
     assert float((cf.w_reg(1e12, 5) - w_inv).norm() / w_inv.norm()) < 1e-8
     acc = augmented_accuracy(w_inv, problem.x_aug, problem.labels_aug)
     assert acc == augmented_accuracy(w_inv, problem.x, problem.labels)  # invariant: every orbit member scores alike
+
+
+def test_conjugate_representation_and_with_group():
+    problem = mnist_problem(n_samples=20, seed=0)
+    d = torch.diag(torch.linspace(1.0, 2.0, 196, dtype=F64))
+    group = conjugate(c4_rotations(14), d)
+    for a in group.rho:
+        for b in group.rho:
+            assert min(float((a @ b - c).abs().max()) for c in group.rho) < 1e-10  # closed under products
+    moved = with_group(problem, group)
+    assert moved.x_aug.shape == (80, 196)
+    expected = group.rho[1] @ problem.x[0].double()  # D rho(g) D^{-1} x
+    assert torch.allclose(moved.x_aug[20].double(), expected, atol=1e-5)
+    assert torch.equal(moved.labels_aug[20:40], problem.labels)
+
+
+def test_pseudo_inverse_targets_agree_with_closed_forms_when_gram_is_invertible():
+    group, x, y = random_problem(8)
+    cf = closed_forms(x, y, group.rho, ridge=0.0)
+    z_inv, z_da = pseudo_inverse_targets(x, y, group.rho)
+    assert torch.allclose(z_inv, cf.z_inv, atol=1e-10) and torch.allclose(z_da, cf.z_da, atol=1e-10)
+
+
+def test_parameter_hessian_classifies_critical_points_of_two_layer_networks():
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(4, 6, generator=gen, dtype=F64)
+
+    def loss(w):
+        return ((z - w) ** 2).sum()
+
+    for idx, w in critical_points(z, RANK):
+        a, b = balanced_factors(w, RANK)
+        assert torch.allclose(a @ b, w, atol=1e-12)
+        eig, grad = parameter_hessian(loss, a, b)
+        assert grad < 1e-10
+        zero = 1e-9 * float(eig.abs().max())
+        assert int((eig.abs() <= zero).sum()) == RANK**2  # the GL(r) symmetry
+        assert (int((eig < -zero).sum()) == 0) == (idx == tuple(range(RANK)))
+
+
+def test_critical_point_search_finds_only_listed_points():
+    gen = torch.Generator().manual_seed(2)
+    z = torch.randn(4, 5, generator=gen, dtype=F64)
+    listed = [w for k in range(RANK + 1) for _, w in critical_points(z, k)]
+    found = critical_point_search(lambda w: ((z - w) ** 2).sum(), (4, 5), RANK, starts=6, seed=0)
+    converged = [w for w, g in found if g < 1e-9]
+    assert len(converged) >= 3
+    for w in converged:
+        assert min(float((w - c).norm()) for c in listed) < 1e-6

@@ -460,7 +460,7 @@ def parameter_hessian(loss: Callable[[torch.Tensor], torch.Tensor], a: torch.Ten
         return loss(theta[:na].reshape(a.shape) @ theta[na:].reshape(b.shape))
 
     theta = torch.cat([a.reshape(-1), b.reshape(-1)]).to(_F64)
-    hess = torch.autograd.functional.hessian(flat_loss, theta)
+    hess = torch.autograd.functional.hessian(flat_loss, theta, vectorize=True)
     grad = torch.autograd.functional.jacobian(flat_loss, theta)
     return torch.linalg.eigvalsh((hess + hess.T) / 2), float(grad.norm())
 
@@ -493,7 +493,7 @@ def critical_point_search(
             grad = torch.autograd.functional.jacobian(flat_loss, theta)
             if float(grad.norm()) < tol:
                 break
-            hess = torch.autograd.functional.hessian(flat_loss, theta)
+            hess = torch.autograd.functional.hessian(flat_loss, theta, vectorize=True)
             theta = theta - torch.linalg.lstsq(hess, grad[:, None], rcond=1e-10).solution[:, 0]
         grad = torch.autograd.functional.jacobian(flat_loss, theta)
         found.append((theta[:na].reshape(m, rank) @ theta[na:].reshape(rank, k), float(grad.norm())))
