@@ -61,7 +61,7 @@ import torch
 from invlearn import plotting
 from invlearn.data import mnist_problem, with_group
 from invlearn.duan import train_linear_methods
-from invlearn.groups import FiniteGroup, conjugate
+from invlearn.groups import FiniteGroup, equivalent_representation
 from invlearn.results import assert_checks, check_table, figure_stem, save_results
 from invlearn.theory import closed_forms, da_objective
 
@@ -80,8 +80,9 @@ side = int(round(c4.dim**0.5))
 ramp_diag = 1.0 + ramp * torch.arange(side, dtype=torch.float64).repeat_interleave(side) / (side - 1)
 groups = {
     "unitary": FiniteGroup(rho=c4.rho.to(torch.float64), generators=c4.generators, name="C4, permutations"),
-    "non-unitary": conjugate(FiniteGroup(rho=c4.rho.to(torch.float64), generators=c4.generators), torch.diag(ramp_diag),
-                             name="C4, D rho D^-1"),
+    "non-unitary": equivalent_representation(FiniteGroup(rho=c4.rho.to(torch.float64), generators=c4.generators),
+                                             torch.diag(ramp_diag),
+                                             name="C4, D rho D^-1"),
     "partial": FiniteGroup(rho=c4.rho[:2].to(torch.float64), generators=(1,), name="{I, rho(g)}"),
 }
 forms = {name: closed_forms(problem.x, problem.y, g.rho, ridge=ridge) for name, g in groups.items()}

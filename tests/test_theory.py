@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from invlearn.data import mnist_problem, with_group
-from invlearn.groups import c4_rotations, conjugate
+from invlearn.groups import c4_rotations, equivalent_representation
 from invlearn.models import BatchedMLP
 from invlearn.theory import (
     augmented_accuracy,
@@ -281,10 +281,10 @@ def test_mnist_subset_thm12_and_spectra():
     assert acc == augmented_accuracy(w_inv, problem.x, problem.labels)  # invariant: every orbit member scores alike
 
 
-def test_conjugate_representation_and_with_group():
+def test_equivalent_representation_and_with_group():
     problem = mnist_problem(n_samples=20, seed=0)
     d = torch.diag(torch.linspace(1.0, 2.0, 196, dtype=F64))
-    group = conjugate(c4_rotations(14), d)
+    group = equivalent_representation(c4_rotations(14), d)
     for a in group.rho:
         for b in group.rho:
             assert min(float((a @ b - c).abs().max()) for c in group.rho) < 1e-10  # closed under products

@@ -34,7 +34,7 @@ __all__ = [
     "permutation_orbits",
     "orbit_basis",
     "reflection_group",
-    "conjugate",
+    "equivalent_representation",
 ]
 
 
@@ -273,7 +273,7 @@ def orbit_basis(
     return basis
 
 
-def conjugate(group: FiniteGroup, s: torch.Tensor, name: str = "") -> FiniteGroup:
+def equivalent_representation(group: FiniteGroup, s: torch.Tensor, name: str = "") -> FiniteGroup:
     """The equivalent representation ``h -> S rho(h) S^{-1}`` for an invertible ``S`` ``(d, d)``.
 
     Non-unitary unless ``S`` is a multiple of an orthogonal matrix; its invariant vectors are ``S`` times those of
