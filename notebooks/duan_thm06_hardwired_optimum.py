@@ -90,7 +90,7 @@ every = max(1, epochs // 300)
 curves, finals, seconds = {}, {}, {}
 for r in ranks:
     runs = train_linear_methods(problem, methods=("constrained",), hidden=r, epochs=epochs, lr=lr, seeds=[seed],
-                                record_end_to_end=True)
+                                metrics=("end_to_end",))
     w_path = torch.from_numpy(runs.end_to_end["constrained"][::every, 0]).to(torch.float64)
     w_hat = closed[r]
     scale = float((w_hat @ forms.p).norm())

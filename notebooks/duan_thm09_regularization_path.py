@@ -100,7 +100,7 @@ print(f"log-log slope of the distance for λ ≥ 1e4: {slope:.3f}")
 
 # %%
 runs = train_linear_methods(problem, methods=("regularized",), lambdas=train_lambdas, hidden=hidden, epochs=epochs,
-                            lr=lr, seeds=[seed], record_end_to_end=True)
+                            lr=lr, seeds=[seed], metrics=("noninvariant_norm", "end_to_end"))
 trained = {}
 for lam_t in train_lambdas:
     key = lambda_key(lam_t)

@@ -119,7 +119,7 @@ every = max(1, epochs // 300)
 trained = {}
 for name, group in groups.items():
     runs = train_linear_methods(with_group(problem, group), methods=("DA",), hidden=hidden, epochs=epochs, lr=lr,
-                                seeds=[seed], record_end_to_end=True)
+                                seeds=[seed], metrics=("end_to_end",))
     ref = forms[invariance_of[name]]
     w_inv = ref.w_inv(hidden)
     w_path = torch.from_numpy(runs.end_to_end["DA"][::every, 0]).to(torch.float64)
