@@ -59,7 +59,7 @@ plotting.book_style()
 # %% [markdown]
 # Build the targets and their spectra. $\lambda=0.1$ is the paper's value in its own normalisation
 # $\frac1n\|WX-Y\|_F^2+\lambda\|WG\|_F^2$; the network trained with `nn.MSELoss()` and λ = 0.1 (Figs 2–4) solves the
-# problem with $9\lambda=0.9$ ({mod}`invlearn.theory`), drawn for reference.
+# problem with $9\lambda=0.9$ (`invlearn.theory`), drawn for reference.
 
 # %%
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)
