@@ -234,16 +234,18 @@ def mnist_problem(
     side: int = 14,
     dtype: torch.dtype = torch.float32,
     root: str | os.PathLike | None = None,
+    exclude: np.ndarray | None = None,
 ) -> MnistProblem:
     """Seeded MNIST subset, downsampled to ``side x side``, with its C4 orbit augmentation.
 
     Digits left after ``exclude_digits`` are relabelled 0..C-1 in increasing order (for the default
-    exclusion of 9 the labels stay the digits 0..8).
+    exclusion of 9 the labels stay the digits 0..8). ``exclude``: indices of training digits that may not be
+    drawn (a held-out test set).
     """
     from invlearn.groups import c4_rotations
 
     raw = load_mnist("train", root)
-    idx = draw_subset(raw.labels, n_samples, seed, exclude_digits=exclude_digits)
+    idx = draw_subset(raw.labels, n_samples, seed, exclude_digits=exclude_digits, exclude=exclude)
     kept = [d for d in range(10) if d not in exclude_digits]
     relabel = np.full(10, -1, dtype=np.int64)
     relabel[kept] = np.arange(len(kept))

@@ -1,8 +1,14 @@
-"""Duan & Montúfar's linear-network experiments (spec §3, §7): data augmentation (DA), the hard-wired
-("constrained") model and the regularized model, trained with the shared engine and logged every epoch.
+"""Duan & Montúfar's experiments (spec §3, §7): data augmentation (DA), the hard-wired ("constrained") model and
+the regularized model, trained with the shared engine.
+
+* Linear networks (Figs 1–9): :func:`train_linear_methods`, metrics logged every epoch.
+* Two-layer nonlinear networks (App. C.3, Figs 10–11): :func:`train_nonlinear_methods`, the training loss and, for
+  Fig 11, the invariance discrepancy of the trained networks (:func:`median_invariance_discrepancy`) on held-out
+  digits (:func:`heldout_split`) and Gaussian inputs.
 
 Configurations sharing data and architecture train as one batched program: all λ values × seeds of the
-regularized model in one, DA seeds in one, constrained seeds in one.
+regularized model in one, DA seeds in one, constrained seeds in one; for the nonlinear networks all
+activations × seeds of one method and width in one.
 """
 
 from __future__ import annotations
@@ -13,12 +19,34 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from invlearn.data import MnistProblem
-from invlearn.metrics import accuracy, invariant_proportion, noninvariant_norm
+from invlearn.data import MnistProblem, downsample, draw_subset, find_mnist_dir, load_mnist, mnist_problem
+from invlearn.groups import FiniteGroup
+from invlearn.metrics import accuracy, invariance_discrepancy, invariant_proportion, noninvariant_norm
 from invlearn.models import BatchedMLP
 from invlearn.training import MetricLogger, TrainConfig, invariance_penalty, train
 
-__all__ = ["LinearRuns", "lambda_key", "orbit_entries", "train_linear_methods"]
+__all__ = [
+    "LinearRuns",
+    "lambda_key",
+    "orbit_entries",
+    "train_linear_methods",
+    "ACTIVATION_NAMES",
+    "HeldOutSplit",
+    "heldout_split",
+    "NonlinearRuns",
+    "nonlinear_key",
+    "train_nonlinear_methods",
+    "orbit_outputs",
+    "median_invariance_discrepancy",
+]
+
+ACTIVATION_NAMES = {"leaky_relu": "Leaky ReLU", "relu": "ReLU", "swish": "Swish", "tanh": "Tanh"}
+"""The activations of App. C.3 in the paper's order, with their names in the paper's figures."""
+
+
+def _blocks(names: Sequence[str], n_seeds: int) -> list[tuple[str, slice]]:
+    """Configuration slices of a batched program laid out name-major: name i owns ``[i S, (i + 1) S)``."""
+    return [(name, slice(i * n_seeds, (i + 1) * n_seeds)) for i, name in enumerate(names)]
 
 
 def lambda_key(lam: float) -> str:
@@ -135,11 +163,195 @@ def train_linear_methods(
         values = logger.values
         with torch.no_grad():
             final_accuracy = available["accuracy"](model).numpy()
-        for i, name in enumerate(names):
-            block = slice(i * n_seeds, (i + 1) * n_seeds)
+        for name, block in _blocks(names, n_seeds):
             for metric in metrics:
                 getattr(runs, metric)[name] = values[metric][:, block]
             runs.loss[name] = history.loss[:, block]
             runs.final_accuracy[name] = final_accuracy[block]
             runs.seconds[name] = history.seconds
     return runs
+
+
+@dataclass(frozen=True)
+class HeldOutSplit:
+    """Training sets of several sizes and a disjoint test set of MNIST digits (App. C.3).
+
+    Attributes:
+        problems: requested training size -> :class:`MnistProblem` (its ``x`` may hold fewer digits, see ``n_train``).
+        n_train: requested training size -> digits actually drawn.
+        x_test: ``(m, d)`` preprocessed test digits; labels_test: ``(m,)``.
+        test_indices: ``(m,)`` indices of the test digits in their source split.
+        source: source of the digits; test_source: where the test digits come from.
+        reduced: whether a size was reduced to keep the test set disjoint.
+    """
+
+    problems: dict[int, MnistProblem]
+    n_train: dict[int, int]
+    x_test: torch.Tensor
+    labels_test: torch.Tensor
+    test_indices: np.ndarray
+    source: str
+    test_source: str
+    reduced: bool
+
+
+def heldout_split(
+    n_train: Sequence[int], n_test: int, seed: int = 0, min_test: int = 500, exclude_digits: tuple[int, ...] = (9,), side: int = 14
+) -> HeldOutSplit:
+    """Training subsets and a test set that never shares a digit with them.
+
+    With full MNIST on disk the test digits are a seeded draw of ``n_test`` from the test split and every training
+    set a seeded draw of ``n`` from the training split. With only the embedded digits (4,500 without the 9) the
+    test set is drawn first, ``min(n_test, max(min_test, pool - max(n_train)))`` digits, and the training sets are
+    drawn from the remaining pool, each reduced to at most what is left. Equal seeds make the smaller training
+    sets prefixes of the larger ones' random order.
+    """
+    full = find_mnist_dir() is not None
+    kept = [d for d in range(10) if d not in exclude_digits]
+    relabel = np.full(10, -1, dtype=np.int64)
+    relabel[kept] = np.arange(len(kept))
+    if full:
+        test = load_mnist("test")
+        test_idx = draw_subset(test.labels, n_test, seed, exclude_digits=exclude_digits)
+        exclude, cap, test_source = None, None, "MNIST test split"
+    else:
+        test = load_mnist("train")
+        pool = int(np.isin(test.labels, kept).sum())
+        m = min(n_test, max(min_test, pool - max(n_train)))
+        test_idx = draw_subset(test.labels, m, seed, exclude_digits=exclude_digits)
+        exclude, cap, test_source = test_idx, pool - m, "embedded training digits held out from every training set"
+    sizes = {int(n): int(n) if cap is None else min(int(n), cap) for n in n_train}
+    problems = {n: mnist_problem(n_samples=k, seed=seed, exclude_digits=exclude_digits, side=side, exclude=exclude)
+                for n, k in sizes.items()}
+    x_test = torch.from_numpy(downsample(test.images[test_idx], factor=28 // side).reshape(len(test_idx), -1))
+    first = next(iter(problems.values()))
+    return HeldOutSplit(
+        problems=problems,
+        n_train=sizes,
+        x_test=x_test.to(first.x.dtype),
+        labels_test=torch.from_numpy(relabel[test.labels[test_idx]]),
+        test_indices=test_idx,
+        source=first.source,
+        test_source=test_source,
+        reduced=any(k < n for n, k in sizes.items()),
+    )
+
+
+def nonlinear_key(activation: str, width: int, method: str) -> str:
+    """Series name of a nonlinear run: ``relu_w7_DA``, ``tanh_w15_constrained``."""
+    return f"{activation}_w{width}_{method}"
+
+
+@dataclass
+class NonlinearRuns:
+    """Training logs and trained networks of the two-layer nonlinear networks, keyed by :func:`nonlinear_key`.
+
+    Attributes:
+        epochs: ``(T,)`` logged epochs: 0, every ``log_every``-th, and the last.
+        loss: name -> ``(T, S)`` training loss on the method's training set, one column per seed.
+        final_loss: name -> ``(S,)`` loss after the last epoch.
+        models: ``(method, width)`` -> the trained :class:`BatchedMLP` of that program.
+        names: ``(method, width)`` -> the names of its configuration blocks (S seeds each).
+        seconds: ``(method, width)`` -> wall time of that program's training.
+    """
+
+    epochs: np.ndarray
+    loss: dict[str, np.ndarray] = field(default_factory=dict)
+    final_loss: dict[str, np.ndarray] = field(default_factory=dict)
+    models: dict[tuple[str, int], BatchedMLP] = field(default_factory=dict)
+    names: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    seconds: dict[tuple[str, int], float] = field(default_factory=dict)
+
+
+def train_nonlinear_methods(
+    problem: MnistProblem,
+    *,
+    methods: Sequence[str] = ("constrained", "DA"),
+    activations: Sequence[str] = tuple(ACTIVATION_NAMES),
+    widths: Sequence[int] = (7, 15),
+    loss: str = "mse",
+    epochs: int = 4000,
+    lr: float = 1e-3,
+    batch_size: int | None = None,
+    seeds: Sequence[int] = (0,),
+    log_every: int = 1,
+) -> NonlinearRuns:
+    """Train the two-layer networks of App. C.3 (no biases) and keep their training loss.
+
+    * ``"DA"``: ``f(x) = W_2 σ(W_1 x)``, ``W_1`` ``(width, d_0)``, on all ``|G| n`` rotated samples.
+    * ``"constrained"``: ``f(x) = W_2 σ(W_1 B_orbit x)``, ``W_1`` ``(width, n_orbits)``, on the ``n`` original samples
+      (an invariant network has the same loss on the augmented set). It is trained on the orbit features
+      ``B_orbit x``, computed once: the same network and initialisation as :class:`BatchedMLP` with ``basis``.
+
+    All activations × seeds of one method and width train as one batched program (configuration
+    ``i S + s`` is activation ``i``, seed ``s``); a seed gives every activation the same initial weights.
+
+    Args:
+        problem: the MNIST setup.
+        loss: ``"mse"`` (one-hot targets, the paper's) or ``"ce"``.
+        log_every: period of the logged loss in epochs (the engine evaluates it every epoch anyway).
+    """
+    cfg = TrainConfig(epochs=epochs, loss=loss, optimizer="adam", lr=lr, batch_size=batch_size)
+    basis = problem.group.orbit_basis("average").to(problem.x.dtype)
+    data = {
+        "DA": (problem.x_aug, problem.y_aug if loss == "mse" else problem.labels_aug),
+        "constrained": (problem.x @ basis.T, problem.y if loss == "mse" else problem.labels),
+    }
+    logged = sorted(set(range(0, epochs + 1, log_every)) | {epochs})
+    runs = NonlinearRuns(epochs=np.asarray(logged))
+    config_acts = [a for a in activations for _ in seeds]
+    config_seeds = [s for _ in activations for s in seeds]
+    for method in methods:
+        x, target = data[method]
+        for width in widths:
+            model = BatchedMLP((x.shape[1], width, problem.n_classes), config_seeds, activation=config_acts)
+            names = [nonlinear_key(a, width, method) for a in activations]
+            history = train(model, x, target, cfg, desc=f"{method} width {width}")
+            for name, block in _blocks(names, len(seeds)):
+                runs.loss[name] = history.loss[logged, block]
+                runs.final_loss[name] = history.loss[-1, block]
+            runs.models[method, width] = model
+            runs.names[method, width] = names
+            runs.seconds[method, width] = history.seconds
+    return runs
+
+
+def orbit_outputs(model: BatchedMLP, group: FiniteGroup, x: torch.Tensor, chunk: int = 2500) -> torch.Tensor:
+    """Outputs of K networks on every transform of every input.
+
+    Args:
+        model: K networks taking ``(n, d)`` inputs.
+        x: ``(n, d)`` inputs, evaluated in chunks of ``chunk``.
+    Returns:
+        ``(K, |G|, n, c)`` with ``[k, h, i] = f_k(rho(h) x_i)``.
+    """
+    parts = []
+    with torch.no_grad():
+        for xb in x.split(chunk):
+            moved = group.act(xb)  # (|G|, b, d)
+            out = model(moved.reshape(-1, x.shape[1]))
+            parts.append(out.reshape(out.shape[0], group.order, xb.shape[0], -1))
+    return torch.cat(parts, dim=2)
+
+
+def median_invariance_discrepancy(
+    runs: NonlinearRuns, group: FiniteGroup, inputs: dict[str, torch.Tensor], per_class: bool = False, method: str = "DA"
+) -> dict[str, dict[str, np.ndarray]]:
+    """Median over each input set of ``ε_inv(f, x)`` (:func:`invariance_discrepancy`) for every trained ``method`` network.
+
+    Args:
+        inputs: set name -> ``(n, d)`` inputs (e.g. ``"mnist"``: held-out digits, ``"gaussian"``: N(0, I) points).
+    Returns:
+        name -> set name -> ``(S,)`` medians, one per seed.
+    """
+    result: dict[str, dict[str, np.ndarray]] = {}
+    for (m, _), model in runs.models.items():
+        if m != method:
+            continue
+        names = runs.names[m, _]
+        for set_name, x in inputs.items():
+            eps = invariance_discrepancy(orbit_outputs(model, group, x.to(model.weights[0].dtype)), per_class=per_class)
+            medians = np.median(eps.numpy().astype(np.float64), axis=-1)
+            for name, block in _blocks(names, len(model.seeds) // len(names)):
+                result.setdefault(name, {})[set_name] = medians[block]
+    return result

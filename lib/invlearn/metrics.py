@@ -20,6 +20,7 @@ __all__ = [
     "settling_epoch",
     "first_crossing",
     "double_descent",
+    "invariance_discrepancy",
 ]
 
 
@@ -104,3 +105,25 @@ def double_descent(epochs: np.ndarray, curve: np.ndarray, rise: float) -> dict:
         "rise": float(lifted[t_max]),
         "drop_after_max": float(curve[t_max] - curve[-1]),
     }
+
+
+def invariance_discrepancy(orbit_outputs: torch.Tensor, per_class: bool = False) -> torch.Tensor:
+    """Discrepancy from invariance ``ε_inv(f, x)`` of Duan & Montúfar (App. C.3), per input.
+
+    For a scalar ``f`` the paper defines ``ε_inv(f, x) = E_h (1 - f(hx) / fbar(x))^2`` with ``fbar(x) = E_h f(hx)``
+    and ``h`` uniform on the group. For ``c`` outputs:
+
+    * ``per_class=False`` (default): ``E_h ||f(hx) - fbar(x)||^2 / ||fbar(x)||^2``, the orbit variance of the output
+      vector relative to the squared norm of its orbit mean; for ``c = 1`` it is the paper's formula.
+    * ``per_class=True``: the paper's formula on each output ``f_c``, averaged over the ``c`` outputs.
+
+    Args:
+        orbit_outputs: ``(..., |G|, n, c)``, entry ``[..., h, i, :] = f(rho(h) x_i)``.
+    Returns:
+        ``(..., n)``; 0 exactly when ``f`` is constant on the orbit of ``x_i``.
+    """
+    mean = orbit_outputs.mean(dim=-3, keepdim=True)
+    if per_class:
+        return ((1 - orbit_outputs / mean) ** 2).mean(dim=(-3, -1))
+    spread = ((orbit_outputs - mean) ** 2).sum(dim=-1).mean(dim=-2)
+    return spread / (mean.squeeze(-3) ** 2).sum(dim=-1)

@@ -49,7 +49,8 @@ class BatchedMLP(nn.Module):
     Args:
         dims: layer widths; ``d_0`` is the input dimension **before** the basis.
         seeds: one seed per configuration (K = len(seeds)); equal seeds give equal initial weights.
-        activation: ``None`` (linear) or a key of :data:`ACTIVATIONS`, applied between layers.
+        activation: ``None`` (linear), a key of :data:`ACTIVATIONS` applied between layers, or a sequence of K
+            such keys, one per configuration (configurations with different activations in one program).
         basis: optional fixed ``(m, d_0)`` matrix applied first (hard-wiring); the first layer is then ``d_1 x m``.
         dtype: parameter dtype.
         bias: give every layer a bias (``nn.Linear(bias=True)``); ``biases[j]`` is ``(K, d_{j+1})``.
@@ -61,7 +62,7 @@ class BatchedMLP(nn.Module):
         self,
         dims: Sequence[int],
         seeds: Sequence[int],
-        activation: str | None = None,
+        activation: str | Sequence[str] | None = None,
         basis: torch.Tensor | None = None,
         dtype: torch.dtype = torch.float32,
         bias: bool = False,
@@ -71,9 +72,12 @@ class BatchedMLP(nn.Module):
             raise ValueError("dims needs at least input and output width")
         self.dims = tuple(int(d) for d in dims)
         self.seeds = tuple(int(s) for s in seeds)
-        self.activation = activation
-        if activation is not None and activation not in ACTIVATIONS:
+        self.activation = activation if activation is None or isinstance(activation, str) else tuple(activation)
+        names = [] if activation is None else [activation] if isinstance(activation, str) else list(self.activation)
+        if any(name not in ACTIVATIONS for name in names):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None")
+        if isinstance(self.activation, tuple) and len(self.activation) != len(self.seeds):
+            raise ValueError("give one activation per configuration (seed)")
         self.register_buffer("basis", None if basis is None else basis.to(dtype))
         widths = list(self.dims)
         if basis is not None:
@@ -113,7 +117,7 @@ class BatchedMLP(nn.Module):
         """
         if self.basis is not None:
             x = x @ self.basis.T
-        act = ACTIVATIONS[self.activation] if self.activation else None
+        act = self._activate if self.activation else None
         n_layers = len(self.weights) if layers is None else layers
         h = x
         for j, w in enumerate(list(self.weights)[:n_layers]):
@@ -128,6 +132,19 @@ class BatchedMLP(nn.Module):
             if act is not None and j < len(self.weights) - 1:
                 h = act(h)
         return h
+
+    def _activate(self, h: torch.Tensor) -> torch.Tensor:
+        """The activation of each configuration on ``h`` ``(K, n, d)``."""
+        if isinstance(self.activation, str):
+            return ACTIVATIONS[self.activation](h)
+        out, start = [], 0
+        while start < len(self.activation):  # one call per run of equal activations
+            stop = start
+            while stop < len(self.activation) and self.activation[stop] == self.activation[start]:
+                stop += 1
+            out.append(ACTIVATIONS[self.activation[start]](h[start:stop]))
+            start = stop
+        return torch.cat(out)
 
     def split_last(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(W_L, H)`` with ``H = W_{L-1} ... W_1 (B)``, ``(K, d_L, r)`` and ``(K, r, d_0)``, so that the end-to-end
