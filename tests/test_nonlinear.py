@@ -105,3 +105,11 @@ def test_heldout_split_is_disjoint_and_reports_reductions():
     if split.test_source.startswith("embedded"):
         assert not set(split.test_indices.tolist()) & set(big.indices.tolist())
         assert split.n_train[10**6] + len(split.test_indices) == 4500  # the embedded non-9 pool, all used
+
+
+def test_eps_inv_is_zero_where_the_network_is_zero_on_the_orbit():
+    orbit = torch.zeros(4, 3, 2)
+    orbit[:, 1, 0] = torch.tensor([1.0, 2.0, 3.0, 6.0])  # only input 1 varies over its orbit
+    eps = invariance_discrepancy(orbit)
+    assert eps[0] == 0 and eps[2] == 0 and eps[1] > 0
+    assert torch.isfinite(invariance_discrepancy(orbit, per_class=True)).all()

@@ -33,9 +33,12 @@ __all__ = [
     "ACTIVATION_NAMES",
     "HeldOutSplit",
     "heldout_split",
+    "split_note",
     "NonlinearRuns",
     "nonlinear_key",
     "train_nonlinear_methods",
+    "loss_gap_table",
+    "eps_inv_table",
     "orbit_outputs",
     "median_invariance_discrepancy",
 ]
@@ -237,6 +240,17 @@ def heldout_split(
     )
 
 
+def split_note(split: HeldOutSplit, requested_test: int) -> str:
+    """One Markdown paragraph stating where the digits come from and every size that was reduced."""
+    sizes = ", ".join(f"{k:,} (asked: {n:,})" if k < n else f"{k:,}" for n, k in split.n_train.items())
+    text = (f"**Data.** Training digits: {sizes}, drawn from `{split.source}`; test digits: {len(split.test_indices):,}"
+            f"{f' (asked: {requested_test:,})' if len(split.test_indices) < requested_test else ''}, from the {split.test_source}.")
+    if split.test_source != "MNIST test split" and (split.reduced or len(split.test_indices) < requested_test):
+        text += (" Full MNIST is not on disk, so the sizes are the largest that leave a disjoint held-out test set in the"
+                 " 4,500 non-9 embedded digits; with full MNIST (see the README) the notebook runs at the paper's sizes.")
+    return "> " + text
+
+
 def nonlinear_key(activation: str, width: int, method: str) -> str:
     """Series name of a nonlinear run: ``relu_w7_DA``, ``tanh_w15_constrained``."""
     return f"{activation}_w{width}_{method}"
@@ -314,6 +328,45 @@ def train_nonlinear_methods(
             runs.names[method, width] = names
             runs.seconds[method, width] = history.seconds
     return runs
+
+
+def loss_gap_table(final_loss: dict[str, float], activations: Sequence[str], widths: Sequence[int]):
+    """Final losses of DA and the constrained network and their relative gap ``|L_DA - L_C| / L_C``.
+
+    Args:
+        final_loss: :func:`nonlinear_key` -> final loss.
+    Returns:
+        ``(table, gap)``: a ``pandas.DataFrame`` with one row per activation, and ``gap[activation][width]``.
+    """
+    import pandas as pd
+
+    gap, rows = {}, {}
+    for act in activations:
+        row, gap[act] = {}, {}
+        for w in widths:
+            da, con = final_loss[nonlinear_key(act, w, "DA")], final_loss[nonlinear_key(act, w, "constrained")]
+            gap[act][w] = abs(da - con) / con
+            row |= {f"constrained w{w}": con, f"DA w{w}": da, f"relative gap w{w}": gap[act][w]}
+        rows[ACTIVATION_NAMES.get(act, act)] = row
+    return pd.DataFrame.from_dict(rows, orient="index"), gap
+
+
+def eps_inv_table(median: dict, activations: Sequence[str], widths: Sequence[int], sizes: Sequence[int]):
+    """Median ``ε_inv`` as a ``pandas.DataFrame``: rows (activation, width), columns (N, evaluation set).
+
+    Args:
+        median: ``"<activation>_w<width>"`` -> ``str(N)`` -> set name -> value (Fig 11's ``metrics.median_eps_inv``).
+    """
+    import pandas as pd
+
+    rows = {
+        (ACTIVATION_NAMES.get(act, act), w): {
+            (f"N = {n}", name): value for n in sizes for name, value in median[f"{act}_w{w}"][str(n)].items()
+        }
+        for act in activations
+        for w in widths
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["activation", "width"])
 
 
 def orbit_outputs(model: BatchedMLP, group: FiniteGroup, x: torch.Tensor, chunk: int = 2500) -> torch.Tensor:

@@ -117,13 +117,19 @@ def invariance_discrepancy(orbit_outputs: torch.Tensor, per_class: bool = False)
       vector relative to the squared norm of its orbit mean; for ``c = 1`` it is the paper's formula.
     * ``per_class=True``: the paper's formula on each output ``f_c``, averaged over the ``c`` outputs.
 
+    A network that is constant on the orbit of ``x`` has ``ε_inv(f, x) = 0``, also where ``fbar(x) = 0`` (e.g. a ReLU
+    network whose units are all inactive on the orbit), where the ratio would be 0/0.
+
     Args:
         orbit_outputs: ``(..., |G|, n, c)``, entry ``[..., h, i, :] = f(rho(h) x_i)``.
     Returns:
         ``(..., n)``; 0 exactly when ``f`` is constant on the orbit of ``x_i``.
     """
     mean = orbit_outputs.mean(dim=-3, keepdim=True)
+    deviation = orbit_outputs - mean
     if per_class:
-        return ((1 - orbit_outputs / mean) ** 2).mean(dim=(-3, -1))
-    spread = ((orbit_outputs - mean) ** 2).sum(dim=-1).mean(dim=-2)
-    return spread / (mean.squeeze(-3) ** 2).sum(dim=-1)
+        ratio = torch.where(deviation == 0, torch.zeros_like(deviation), deviation / mean)
+        return (ratio**2).mean(dim=(-3, -1))
+    spread = (deviation**2).sum(dim=-1).mean(dim=-2)
+    norm = (mean.squeeze(-3) ** 2).sum(dim=-1)
+    return torch.where(spread == 0, torch.zeros_like(spread), spread / norm)

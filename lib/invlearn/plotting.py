@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
-    "bar_panel", "save_figure", "LINESTYLES",
+    "bar_panel", "facet_bars", "save_figure", "LINESTYLES",
 ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
@@ -45,6 +45,7 @@ def curves(
     levels: Mapping[str, float] | None = None,
     levels_label: str = "closed form",
     title: str | None = None,
+    colors: Mapping[str, int] | None = None,
     ax: plt.Axes | None = None,
 ) -> Figure:
     """Line plot of several named curves over a shared x axis.
@@ -58,6 +59,7 @@ def curves(
         hlines: ``(y, label)`` dashed grey reference lines.
         levels: ``name -> y``: a dash-dotted line in that series' colour (e.g. the closed-form end point of the
             curve); the legend shows one grey entry, ``levels_label``.
+        colors: palette slot per name (e.g. one colour per method whatever the line style); overrides the defaults.
     Returns:
         The figure (a new one unless ``ax`` is given).
     """
@@ -68,7 +70,10 @@ def curves(
     free = iter(i for i in range(len(palette)) if i not in FIXED_COLORS.values())
     levels = levels or {}
     for name, values in series.items():
-        color = palette[FIXED_COLORS[name] if name in FIXED_COLORS else next(free)]
+        if colors and name in colors:
+            color = palette[colors[name]]
+        else:
+            color = palette[FIXED_COLORS[name] if name in FIXED_COLORS else next(free)]
         if name in levels:
             ax.axhline(levels[name], color=color, linestyle="-.", linewidth=1.0, alpha=0.9)
         (line,) = ax.plot(
@@ -213,6 +218,45 @@ def sweep_panels(
         ax.legend(frameon=True)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
+
+
+def facet_bars(
+    values: Mapping[str, Mapping[str, Mapping[str, Mapping[str, float]]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    legend_title: str | None = None,
+    log: bool = False,
+) -> Figure:
+    """A grid of grouped bar charts (ggplot's ``facet_grid`` with ``fill``), y axes shared.
+
+    Args:
+        values: ``row title -> column title -> x category -> fill category -> value``; categories keep their order.
+        log: logarithmic y axis.
+    """
+    rows = list(values)
+    cols = list(values[rows[0]])
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(4.4 * len(cols), 3.4 * len(rows)), sharex=True, sharey=True, squeeze=False)
+    palette = sns.color_palette()
+    for i, row in enumerate(rows):
+        for j, col in enumerate(cols):
+            ax = axes[i, j]
+            groups = values[row][col]
+            xs = list(groups)
+            fills = list(groups[xs[0]])
+            width = 0.8 / len(fills)
+            for f, fill in enumerate(fills):
+                pos = np.arange(len(xs)) + (f - (len(fills) - 1) / 2) * width
+                ax.bar(pos, [groups[x][fill] for x in xs], width=width, color=palette[f], label=str(fill))
+            ax.set_xticks(np.arange(len(xs)), xs)
+            ax.set_title(f"{row} | {col}")
+            if log:
+                ax.set_yscale("log")
+            if i == len(rows) - 1:
+                ax.set_xlabel(xlabel)
+            if j == 0:
+                ax.set_ylabel(ylabel)
+    axes[0, -1].legend(title=legend_title, frameon=True)
     fig.tight_layout()
     return fig
 

@@ -211,7 +211,9 @@ def train(
         value = linear_mse_from_moments(model, moments) if moments is not None else batched_loss(model(xb), tb, cfg.loss)
         return value + penalty(model) if penalty is not None else value
 
-    losses: list[torch.Tensor] = []
+    # One preallocated buffer: a small tensor kept per epoch would pin the freed per-epoch activations in the
+    # allocator's heap (fragmentation), and the resident memory would grow by about their size every epoch.
+    losses = torch.empty(cfg.epochs + 1, model.n_configs, dtype=model.weights[0].dtype)
     start = time.perf_counter()
     bar = tqdm(range(cfg.epochs + 1), desc=desc, disable=not progress_enabled(), mininterval=1.0, leave=False)
     for epoch in bar:  # log the model after `epoch` updates, then make the next update
@@ -219,9 +221,9 @@ def train(
         # Full batch: the logged full-data objective is also the one the next update differentiates.
         with torch.set_grad_enabled(full_batch and not last):
             value = objective(x, target)
-        losses.append(value.detach())
+        losses[epoch] = value.detach()
         for cb in callbacks:
-            cb(epoch, model, losses[-1])
+            cb(epoch, model, losses[epoch])
         if last:
             break
         if full_batch:
@@ -237,7 +239,7 @@ def train(
             opt.step()
     bar.close()
     seconds = time.perf_counter() - start
-    return TrainHistory(loss=torch.stack(losses).detach().cpu().numpy(), seconds=seconds)
+    return TrainHistory(loss=losses.numpy(), seconds=seconds)
 
 
 class MetricLogger:
