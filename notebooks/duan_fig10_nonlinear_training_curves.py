@@ -96,7 +96,7 @@ for act in activations:
         for w in widths:
             name = nonlinear_key(act, w, method)
             panel[name] = runs.loss[name]
-            labels[name] = f"{method_label[method]}, bottleneck {str(bottleneck[w]).upper()} (w = {w})"
+            labels[name] = f"{method_label[method]}, {'' if bottleneck[w] else 'no '}bottleneck (w = {w})"
             styles[name] = "--" if bottleneck[w] else "-"
             colors[name] = plotting.FIXED_COLORS[method]
     panels[ACTIVATION_NAMES[act]] = panel

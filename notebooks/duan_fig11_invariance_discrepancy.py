@@ -120,7 +120,7 @@ display(eps_inv_table(median, activations, widths, sizes).style.format("{:.4g}")
 # %%
 display(eps_inv_table(median_per_class, activations, widths, sizes).style.format("{:.4g}"))
 
-# %% mystnb={"figure": {"caption": "Median of the measure ε_inv(f) of discrepancy from invariance for 2-layer neural networks with different activation functions, trained on MNIST with data augmentation. Rows: training-set size N; columns: evaluation on Gaussian points N(0, I) and on held-out MNIST digits; fill: bottleneck (width 7, TRUE) or not (width 15, FALSE). ε_inv(f, x) = E_h‖f(hx) − f̄(x)‖² / ‖f̄(x)‖², f̄(x) = E_h f(hx) over the four rotations.", "name": "fig-duan-11"}}
+# %% mystnb={"figure": {"caption": "Median of the measure ε_inv(f) of discrepancy from invariance for 2-layer neural networks with different activation functions, trained on MNIST with data augmentation. Rows: training-set size N; columns: evaluation on Gaussian points N(0, I) and on held-out MNIST digits; fill: bottleneck (width 7, TRUE) or not (width 15, FALSE); logarithmic y axis (the values span several orders of magnitude). ε_inv(f, x) = E_h‖f(hx) − f̄(x)‖² / ‖f̄(x)‖², f̄(x) = E_h f(hx) over the four rotations.", "name": "fig-duan-11"}}
 set_label = {"gaussian": "Gaussian", "mnist": "MNIST"}
 facets = {
     f"N = {n}": {
@@ -133,7 +133,7 @@ facets = {
     }
     for n in sizes
 }
-fig = plotting.facet_bars(facets, xlabel="Activation Function", ylabel="median ε_inv(f)", legend_title="Bottleneck")
+fig = plotting.facet_bars(facets, xlabel="Activation Function", ylabel="median ε_inv(f)", legend_title="Bottleneck", log=True)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
