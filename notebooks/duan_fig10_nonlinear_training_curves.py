@@ -100,7 +100,9 @@ for act in activations:
             styles[name] = "--" if bottleneck[w] else "-"
             colors[name] = plotting.FIXED_COLORS[method]
     panels[ACTIVATION_NAMES[act]] = panel
-fig = plotting.panel_curves(runs.epochs, panels, xlabel="Epoch", ylabel="Loss", labels=labels, linestyles=styles, colors=colors)
+fig = plotting.panel_curves(
+    runs.epochs, panels, xlabel="Epoch", ylabel="Loss", labels=labels, linestyles=styles, colors=colors, shared_legend=True,
+)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]

@@ -141,8 +141,9 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 #
 # The paper's claims, made testable: (1) for every activation, $N$ and evaluation set the bottleneck network has the
 # smaller median $\epsilon_{inv}$; (2) per width and evaluation set, the geometric mean over activations is smaller at
-# the largest $N$ than at the smallest; (3) for every network the Gaussian and MNIST medians are within a factor
-# `same_order` (10) of each other.
+# the largest $N$ than at the smallest. Claim 3, robustness to Gaussian inputs, read as "for every network the Gaussian
+# and MNIST medians are within a factor `same_order` (10) of each other", is evaluated and recorded but not asserted:
+# it does not reproduce with our measure (see below).
 
 # %%
 narrow, wide = min(widths), max(widths)
@@ -157,13 +158,11 @@ more_data = {f"width {w}, {set_label[s]}: {geo[w, large_n, s]:.3g} (N = {large_n
 ratio = {(act, w, n): median[key[act, w]][n]["gaussian"] / median[key[act, w]][n]["mnist"]
          for act in activations for w in widths for n in (small_n, large_n)}
 robust = max(max(r, 1 / r) for r in ratio.values())
-claims = {
+checks = {
     "(1) bottleneck has smaller median ε_inv in every activation, N and set": all(bottleneck.values()),
     **{f"(2) {k}": v for k, v in more_data.items()},
-    f"(3) Gaussian and MNIST medians within a factor {same_order:g} (largest factor {robust:.3g})": robust <= same_order,
 }
-checks = claims
-findings = {}
+findings = {f"(3) Gaussian and MNIST medians within a factor {same_order:g} (largest factor {robust:.3g})": robust <= same_order}
 save_results(
     NOTEBOOK,
     claim="With DA, ε_inv is smaller with a bottleneck and with more data, and does not grow much on Gaussian inputs.",
@@ -194,6 +193,17 @@ display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.
 assert_checks(checks)
 
 # %% [markdown]
+# ## Where this differs from the paper
+#
+# Claims 1 and 2 reproduce in our runs: the bottleneck networks are far closer to invariant (often by one to two orders
+# of magnitude) and more data lowers $\epsilon_{inv}$. Claim 3 does not: on Gaussian inputs the medians are much larger
+# than on held-out digits, most of all for the bottleneck networks, whose $\epsilon_{inv}$ on digits is tiny (the
+# largest factor is printed in the check table). The networks learned invariance on the digit distribution; points
+# $\mathcal N(0,I_{196})$ are far from it (norm ≈ 14 against ≈ 4 for a digit, negative pixels), and there they are
+# less invariant. The paper's reading may rest on a linear y axis, on which small medians all look alike, or on another
+# multi-output form of $\epsilon_{inv}$ (the per-output table above shows the same pattern). With only the embedded
+# digits, the larger training set is 4,000 rather than 5,000 digits and the test set 500 rather than 5,000.
+#
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open

@@ -113,3 +113,18 @@ def test_eps_inv_is_zero_where_the_network_is_zero_on_the_orbit():
     eps = invariance_discrepancy(orbit)
     assert eps[0] == 0 and eps[2] == 0 and eps[1] > 0
     assert torch.isfinite(invariance_discrepancy(orbit, per_class=True)).all()
+
+
+def test_fig10_and_fig11_plots_have_their_facets_and_one_legend():
+    from invlearn import plotting
+
+    x = np.arange(5)
+    panels = {a: {"c": np.ones(5), "d": np.zeros(5)} for a in ("A", "B", "C", "D")}
+    fig = plotting.panel_curves(x, panels, xlabel="Epoch", ylabel="Loss", colors={"c": 0, "d": 0}, shared_legend=True)
+    assert [ax.get_title() for ax in fig.axes] == ["A", "B", "C", "D"]
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends[0].get_texts()) == 2
+    assert fig.axes[0].lines[0].get_color() == fig.axes[0].lines[1].get_color()
+    bars = {r: {c: {a: {"FALSE": 2.0, "TRUE": 1.0} for a in ("x", "y", "z")} for c in ("G", "M")} for r in ("N1", "N2")}
+    fig = plotting.facet_bars(bars, xlabel="a", ylabel="b", legend_title="Bottleneck", log=True)
+    assert len(fig.axes) == 4 and fig.axes[3].get_title() == "N2 | M" and fig.axes[0].get_yscale() == "log"
+    assert sorted(p.get_height() for p in fig.axes[0].patches) == [1.0] * 3 + [2.0] * 3

@@ -110,7 +110,13 @@ def seed_curves(x: np.ndarray, per_seed: Mapping[str, np.ndarray], *, band: str 
 
 
 def panel_curves(
-    x: np.ndarray, panels: Mapping[str, Mapping[str, np.ndarray]], *, ncols: int = 2, legend_title: str | None = None, **kwargs
+    x: np.ndarray,
+    panels: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    ncols: int = 2,
+    legend_title: str | None = None,
+    shared_legend: bool = False,
+    **kwargs,
 ) -> Figure:
     """A grid of :func:`curves` panels sharing the x axis.
 
@@ -118,6 +124,7 @@ def panel_curves(
         panels: ``panel title -> (curve name -> values)``; values ``(T,)``, or ``(T, S)`` per seed, drawn as the
             mean with a min–max band.
         legend_title: title of every panel's legend.
+        shared_legend: one legend above the grid (the first panel's entries) instead of one per panel.
         kwargs: passed to :func:`curves` (``xlabel``, ``ylabel``, ``labels``, ...).
     """
     from invlearn.metrics import seed_band
@@ -133,6 +140,11 @@ def panel_curves(
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.tight_layout()
+    if shared_legend:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        for ax in list(axes.flat)[: len(panels)]:
+            ax.get_legend().remove()
+        fig.legend(handles, labels, title=legend_title, frameon=True, loc="lower center", ncol=2, bbox_to_anchor=(0.5, 1.0))
     return fig
 
 
@@ -256,8 +268,9 @@ def facet_bars(
                 ax.set_xlabel(xlabel)
             if j == 0:
                 ax.set_ylabel(ylabel)
-    axes[0, -1].legend(title=legend_title, frameon=True)
     fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, title=legend_title, frameon=True, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
     return fig
 
 
