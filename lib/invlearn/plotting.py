@@ -230,6 +230,8 @@ def sweep_panels(
         ax.legend(frameon=True)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
+    fig.tight_layout()
+    return fig
 
 
 def facet_bars(
