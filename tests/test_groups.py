@@ -1,6 +1,7 @@
 import numpy as np
 import torch
 
+from invlearn import groups
 from invlearn.groups import c4_rotations, constraint_matrix, orbit_basis, permutation_group, rotation_permutation
 from invlearn.metrics import invariant_proportion, noninvariant_norm
 
@@ -95,3 +96,53 @@ def test_seed_curves_draws_a_band_only_for_several_seeds():
     ax = fig.axes[0]
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [2, 2, 2, 2])
     assert len(ax.collections) == 1  # one shaded band: the single-seed series has none
+
+
+def test_orbit_labels_match_enumerated_orbits():
+    group = groups.c4_rotations(5)
+    labels = groups.orbit_labels([groups.rotation_permutation(5, 1)])
+    for orbit in group.orbits():
+        assert len(set(labels[orbit].tolist())) == 1
+    assert labels.max() + 1 == len(group.orbits())
+
+
+def test_orbit_projector_equals_group_average_and_is_orthogonal():
+    group = groups.c4_rotations(7)
+    proj = groups.OrbitProjector.from_generators([groups.rotation_permutation(7, 1)], (7, 7))
+    w = torch.randn(3, 5, 7, 7, dtype=torch.float64)
+    expected = (w.reshape(15, 49) @ group.projector().T).reshape(w.shape)
+    assert torch.allclose(proj.project(w), expected, atol=1e-12)
+    p = proj.project(w)
+    assert torch.allclose(proj.project(p), p, atol=1e-12)
+    assert abs(float(((w - p) * p).sum())) < 1e-10
+    b = proj.basis()
+    assert torch.allclose(b @ b.T, torch.eye(proj.dim, dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(w.reshape(15, 49) @ b.T @ b, p.reshape(15, 49), atol=1e-12)
+
+
+def test_orbit_projector_support_keeps_the_invariant_intersection():
+    skew = np.zeros((3, 3), dtype=bool)
+    skew[0, 1] = skew[1, 0] = skew[1, 2] = skew[2, 1] = skew[0, 0] = True  # 4 edges + one corner
+    proj = groups.OrbitProjector.from_generators([groups.rotation_permutation(3, 1)], (3, 3), support=skew)
+    assert proj.dim == 1  # only the edge orbit lies inside Ω' = ∩ gΩ
+    k = torch.randn(3, 3, dtype=torch.float64)
+    p = proj.project(k)
+    edges = torch.tensor([k[0, 1], k[1, 0], k[1, 2], k[2, 1]]).mean()
+    assert torch.allclose(p[0, 1], edges) and float(p[0, 0]) == 0.0 and float(p[1, 1]) == 0.0
+
+
+def test_s_n_tuple_orbits_are_the_equality_patterns():
+    n = 5
+    transposition = np.array([1, 0, 2, 3, 4])
+    cycle = np.roll(np.arange(n), 1)
+    labels2 = groups.orbit_labels([groups.tuple_permutation(g, 2) for g in (transposition, cycle)])
+    assert labels2.max() + 1 == 2  # diagonal and off-diagonal
+    labels4 = groups.orbit_labels([groups.tuple_permutation(g, 4) for g in (transposition, cycle)])
+    assert labels4.max() + 1 == 15  # Bell number B(4) (Maron et al. 2019)
+    p = np.random.default_rng(0).permutation(n)
+    a = torch.randn(n, n, dtype=torch.float64)
+    pa = a[np.argsort(p)][:, np.argsort(p)]
+    q = groups.tuple_permutation(p, 2)
+    moved = torch.empty(n * n, dtype=torch.float64)
+    moved[torch.as_tensor(q)] = a.reshape(-1)
+    assert torch.allclose(moved.reshape(n, n), pa)

@@ -140,3 +140,32 @@ def test_hardwired_closed_form_beats_random_invariant_low_rank_maps(problem):
     closed_mse = best / y.numel()
     assert closed_mse - 1e-6 <= trained_mse < closed_mse * 1.05
     assert float(accuracy(problem.x_aug.double() @ w.T, problem.labels_aug)) > 0.3
+
+
+def test_train_steps_is_plain_sgd_with_gradient_transform_and_callbacks():
+    from invlearn.training import train_steps
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1, bias=False)
+    w0 = model.weight.detach().clone()
+    xs = [torch.randn(4, 3, dtype=torch.float32) for _ in range(5)]
+    mask = torch.tensor([[1.0, 0.0, 1.0]])
+    seen = []
+
+    def loss_fn(m, x):
+        return (m(x) ** 2).mean()
+
+    def keep_masked(m):
+        m.weight.grad.mul_(mask)
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = train_steps(model, xs, loss_fn, opt, grad_transform=keep_masked,
+                         callbacks=[lambda k, m, l: seen.append((k, m.weight.detach().clone()))])
+    w = w0.clone()
+    for k, x in enumerate(xs):
+        assert abs(losses[k] - float(((x @ w.T) ** 2).mean())) < 1e-6
+        grad = 2 * ((x @ w.T) * x).mean(dim=0, keepdim=True)
+        w = w - 0.1 * grad * mask
+        assert torch.allclose(seen[k + 1][1], w, atol=1e-6)
+    assert [k for k, _ in seen] == list(range(6)) and torch.equal(seen[0][1], w0)
+    assert torch.equal(model.weight.detach()[0, 1], w0[0, 1])

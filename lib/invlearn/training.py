@@ -1,6 +1,8 @@
 """The single training engine of the book.
 
-``train`` fits the K configurations of a :class:`~invlearn.models.BatchedMLP` at once. The objective is the
+``train_steps`` is the one step loop for arbitrary modules (CNNs, graph networks): one optimizer step per batch,
+an optional gradient transform (e.g. a projection onto an equivariant subspace) between backward and step, and
+callbacks after every step. ``train`` fits the K configurations of a :class:`~invlearn.models.BatchedMLP` at once. The objective is the
 **sum over configurations** of each configuration's own loss (data loss + its own penalty), so each
 configuration's gradient is exactly the gradient of its standalone run, and Adam/SGD, being elementwise,
 update it exactly as a standalone optimizer would: K batched configurations reproduce K separate runs up
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +32,7 @@ __all__ = [
     "TrainConfig",
     "TrainHistory",
     "train",
+    "train_steps",
     "batched_loss",
     "SecondMoments",
     "linear_mse_from_moments",
@@ -240,6 +243,50 @@ def train(
     bar.close()
     seconds = time.perf_counter() - start
     return TrainHistory(loss=losses.numpy(), seconds=seconds)
+
+
+StepCallback = Callable[[int, nn.Module, float], None]
+"""``callback(step, model, loss)``: once with ``step=0`` (loss ``nan``) before training, then after every step."""
+
+
+def train_steps(
+    model: nn.Module,
+    batches: Iterable[object],
+    loss_fn: Callable[[nn.Module, object], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    grad_transform: Callable[[nn.Module], None] | None = None,
+    callbacks: Sequence[StepCallback] = (),
+    desc: str = "train",
+) -> np.ndarray:
+    """One optimizer step per element of ``batches``: ``A <- A - lr * T(grad loss_fn(A, batch))`` for SGD.
+
+    Args:
+        model: any module (several networks trained in lockstep can be one ``nn.ModuleList``, their losses summed).
+        batches: the step sequence; each element is passed to ``loss_fn`` as is (tensors, tuples, indices...).
+        loss_fn: ``(model, batch) -> scalar`` objective of one step.
+        optimizer: built on ``model``'s parameters.
+        grad_transform: called on ``model`` after ``backward`` and before ``step``, to edit ``.grad`` in place
+            (e.g. project the gradient onto ``E`` for equivariant training, ``dA = -Π_E ∇R``).
+        callbacks: see :data:`StepCallback`; step ``k`` sees the model after ``k`` updates.
+    Returns:
+        ``(n_steps,)`` float64 loss of every step, evaluated before its update.
+    """
+    from tqdm import tqdm
+
+    for cb in callbacks:
+        cb(0, model, float("nan"))
+    losses: list[float] = []
+    for step, batch in enumerate(tqdm(batches, desc=desc, disable=not progress_enabled(), mininterval=1.0, leave=False), 1):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model, batch)
+        loss.backward()
+        if grad_transform is not None:
+            grad_transform(model)
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        for cb in callbacks:
+            cb(step, model, losses[-1])
+    return np.asarray(losses, dtype=np.float64)
 
 
 class MetricLogger:
