@@ -1,0 +1,473 @@
+"""C4-invariant CNNs on 28×28 images with kernel supports Ω (Flinth & Ohlsson v3+; Nordenfors & Flinth).
+
+Spec §3 of ``flinth_nordenfors.md``. The group C4 acts by 90° rotations (``torch.rot90`` on the last two dims) on
+images ``(B, C, 28, 28)``, on 3×3 kernels ``(out, in, 3, 3)`` and on the 7×7 weight maps of the final linear layer
+``(n_classes, C, 7, 7)``. Every layer ``l`` is materialised from coefficients through a fixed basis,
+
+    W_l = Σ_m c_l[..., m] B_{l,m},    c_l of shape (out, in, m_l),  B_l of shape (m_l, s, s),
+
+so one class covers all parametrisations of the chapter:
+
+* ``"equivariant"``: ``B_l`` = the orthonormal C4-orbit indicators inside ``Ω'`` = ∩_g gΩ (mid 1 at the centre, side
+  ½ on the 4 edges, corner ½ on the 4 corners; a basis element leaving Ω is dropped, i.e. its coefficient is fixed
+  at 0). Linear layer: the 12 four-point orbits (½ each) and the centre of each 7×7 map. The net lies in
+  ``E = H_G ∩ L`` and plain SGD on ``c`` is the equivariant flow ``dA = -Π_E ∇R``.
+* ``"pixel"``: one coefficient per support pixel (unitary, ``MM* = Π_L``); the linear layer is a plain dense map.
+* ``"random"`` (non-unitary): per conv layer one Gaussian ``|Ω|×|Ω|`` matrix ``C``, ``B_i = Σ_j C_ij e_j / ‖·‖_F``;
+  the linear layer is a plain dense map as in the authors' code. ``MM* ≠ Π_L``: it does not commute with the twirl.
+
+``Π_E`` of every layer is an :class:`invlearn.groups.OrbitProjector` (support mask Ω for the kernels, none for the
+linear maps), and the distance to E is ``(Σ_l ‖W_l − Π_E W_l‖_F²)^{1/2}`` on the materialised weights in float64.
+
+Architecture (no biases): Conv(1→c₁) → AvgPool2 → tanh → LayerNorm(14×14) → Conv(c₁→c₂) → AvgPool2 → tanh →
+LayerNorm(7×7) → [Conv(cᵢ→cᵢ₊₁) → tanh → LayerNorm(7×7)]* → flatten → Linear(c·49 → n_classes); LayerNorm without
+affine parameters. ``widths = (32, 64, 64)`` is A1, ``(16, 16)`` is B1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from invlearn.groups import OrbitProjector, rotation_permutation
+
+__all__ = [
+    "SUPPORTS",
+    "PARAMETRISATIONS",
+    "support_mask",
+    "rotate",
+    "rotate_each",
+    "kernel_projector",
+    "map_projector",
+    "pixel_basis",
+    "random_basis",
+    "BasisLayer",
+    "pooled_conv",
+    "C4CNN",
+    "c4_cnn",
+    "count_parameters",
+    "set_weights",
+    "load_equivariant",
+    "perp_norm_sq",
+    "layer_distances",
+    "distance_to_e",
+    "step_directions",
+    "DistanceLog",
+    "ImageData",
+    "mnist_images",
+    "BATCH_MODES",
+    "n_batches",
+    "make_batches",
+    "mse_one_hot",
+]
+
+SUPPORTS: dict[str, np.ndarray] = {
+    "cross": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool),
+    "skew": np.array([[1, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool),
+    "full": np.ones((3, 3), dtype=bool),
+}
+"""3×3 kernel supports Ω. Cross: centre + 4 edges (C4-invariant). Skew: 4 edges + corner (0, 0), no centre (not
+invariant: ``Ω' = ∩_g gΩ`` is the 4 edges). Full: all 9 pixels (B1)."""
+
+PARAMETRISATIONS = ("equivariant", "pixel", "random")
+"""Bases of :func:`c4_cnn` (module docstring)."""
+
+
+def support_mask(support: str | np.ndarray) -> np.ndarray:
+    """``(3, 3)`` bool mask Ω from a name in :data:`SUPPORTS` or a mask."""
+    if isinstance(support, str):
+        if support not in SUPPORTS:
+            raise ValueError(f"support must be one of {sorted(SUPPORTS)}, not {support!r}")
+        return SUPPORTS[support].copy()
+    mask = np.asarray(support, dtype=bool)
+    if mask.shape != (3, 3):
+        raise ValueError(f"a support mask has shape (3, 3), not {mask.shape}")
+    return mask
+
+
+def rotate(x: torch.Tensor, k: int = 1) -> torch.Tensor:
+    """The C4 action ``rot90`` by ``k`` quarter turns on the last two dims: images ``(B, C, n, n)``, kernels
+    ``(out, in, 3, 3)``, linear maps ``(n_classes, C, 7, 7)``. Same shape."""
+    return torch.rot90(x, k % 4, dims=(-2, -1))
+
+
+def rotate_each(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Rotate sample ``b`` of ``x`` ``(B, ...)`` by ``k[b]`` quarter turns; ``k`` ``(B,)`` int64 in 0..3."""
+    stack = torch.stack([rotate(x, j) for j in range(4)])  # (4, B, ...)
+    return stack[k, torch.arange(x.shape[0])]
+
+
+def kernel_projector(support: str | np.ndarray = "full", size: int = 3) -> OrbitProjector:
+    """``Π_E`` of a ``size×size`` kernel with support Ω: twirl over C4, then zero every orbit leaving Ω."""
+    mask = support_mask(support) if size == 3 else np.asarray(support, dtype=bool)
+    return OrbitProjector.from_generators([rotation_permutation(size, 1)], (size, size), support=mask)
+
+
+def map_projector(size: int = 7) -> OrbitProjector:
+    """``Π_E`` of the linear layer: each ``size×size`` weight map averaged over its 4 rotations."""
+    return OrbitProjector.from_generators([rotation_permutation(size, 1)], (size, size))
+
+
+def pixel_basis(support: np.ndarray) -> torch.Tensor:
+    """Pixel indicators of the support, ``(|Ω|, s, s)`` float64, row-major order of the pixels (orthonormal)."""
+    mask = np.asarray(support, dtype=bool)
+    idx = np.flatnonzero(mask.reshape(-1))
+    basis = torch.zeros(idx.size, mask.size, dtype=torch.float64)
+    basis[torch.arange(idx.size), torch.from_numpy(idx)] = 1.0
+    return basis.reshape(idx.size, *mask.shape)
+
+
+def random_basis(support: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+    """Non-orthogonal basis of the support: ``B_i = Σ_j C_ij e_j / ‖Σ_j C_ij e_j‖_F``, ``C`` ``(|Ω|, |Ω|)`` i.i.d.
+    N(0, 1), ``e_j`` the pixel indicators. Returns ``(|Ω|, s, s)`` float64."""
+    pix = pixel_basis(support)
+    m = pix.shape[0]
+    c = torch.randn(m, m, generator=generator, dtype=torch.float64)
+    c = c / c.norm(dim=1, keepdim=True)  # the pixel basis is orthonormal, so this normalises every B_i
+    return torch.einsum("ij,jab->iab", c, pix)
+
+
+class BasisLayer(nn.Module):
+    """Weights ``W = Σ_m c[:, :, m] B_m`` of shape ``(out, in, s, s)`` with a projector ``Π_E`` onto E.
+
+    Attributes:
+        coef: ``(out, in, m)`` trainable coefficients.
+        basis: ``(m, s, s)`` buffer.
+        projector: ``Π_E`` acting on the trailing ``(s, s)`` dims.
+        kind: ``"conv"`` (3×3, padding 1, no bias) or ``"linear"`` (``x`` ``(B, in·s·s)`` → ``(B, out)``).
+    """
+
+    def __init__(self, out: int, inp: int, basis: torch.Tensor, projector: OrbitProjector, kind: str,
+                 dtype: torch.dtype = torch.float32):
+        super().__init__()
+        if kind not in ("conv", "linear"):
+            raise ValueError("kind must be 'conv' or 'linear'")
+        if tuple(basis.shape[1:]) != projector.shape:
+            raise ValueError(f"basis maps {tuple(basis.shape[1:])} do not match the projector's {projector.shape}")
+        self.kind = kind
+        self.projector = projector
+        self.register_buffer("basis", basis.to(dtype))
+        self.coef = nn.Parameter(torch.zeros(out, inp, basis.shape[0], dtype=dtype))
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(out, in, s, s)`` of the materialised weight."""
+        return (*self.coef.shape[:2], *self.basis.shape[1:])
+
+    def weight(self, coef: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Materialised ``W = Σ_m c_m B_m``, ``(out, in, s, s)``; ``coef`` defaults to :attr:`coef` (pass e.g. its
+        gradient to map it through the basis); ``dtype`` (e.g. float64) converts ``coef`` and basis first."""
+        c = self.coef if coef is None else coef
+        b = self.basis
+        if dtype is not None:
+            c, b = c.to(dtype), b.to(dtype)
+        return torch.einsum("oim,mab->oiab", c, b)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.weight()
+        if self.kind == "conv":
+            return F.conv2d(x, w, padding=w.shape[-1] // 2)
+        return F.linear(x, w.reshape(w.shape[0], -1))
+
+
+class C4CNN(nn.Module):
+    """The CNN of spec §3 on ``(B, 1, 28, 28)`` images; outputs ``(B, n_classes)``.
+
+    Attributes:
+        convs: the conv :class:`BasisLayer` s; the first two are followed by AvgPool2 (28 → 14 → 7).
+        linear: the final :class:`BasisLayer` on the ``(C, 7, 7)`` features.
+        parametrisation: ``"equivariant"``, ``"pixel"`` or ``"random"``; support: the mask Ω ``(3, 3)``.
+    """
+
+    def __init__(self, convs: Sequence[BasisLayer], linear: BasisLayer, parametrisation: str, support: np.ndarray):
+        super().__init__()
+        self.convs = nn.ModuleList(convs)
+        self.linear = linear
+        self.parametrisation = parametrisation
+        self.support = np.asarray(support, dtype=bool)
+
+    @property
+    def layers(self) -> list[BasisLayer]:
+        """Convs, then the linear layer (the order of :meth:`weights` and of the distance terms)."""
+        return [*self.convs, self.linear]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, conv in enumerate(self.convs):
+            if i < 2:  # conv (pad 1) then AvgPool2, computed as one stride-2 conv (pooled_conv)
+                x = pooled_conv(x, conv.weight())
+            else:
+                x = conv(x)
+            x = torch.tanh(x)
+            x = F.layer_norm(x, x.shape[-2:])
+        return self.linear(x.flatten(1))
+
+    def weights(self, dtype: torch.dtype | None = None) -> list[torch.Tensor]:
+        """Materialised weights: kernels ``(c_{i+1}, c_i, 3, 3)`` and the linear ``(n_classes, C, 7, 7)``."""
+        return [layer.weight(dtype=dtype) for layer in self.layers]
+
+
+def pooled_conv(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """``AvgPool2(conv2d(x, K, padding=1))`` as one convolution with stride 2 (same values up to round-off).
+
+    Exact identity: ``out(p) = ¼ Σ_{a,b∈{0,1}} Σ_q x(2p + (a,b) + q − 1) K(q) = Σ_r x(2p + r − 1) K'(r)`` with the
+    ``(s+1)×(s+1)`` kernel ``K'(r) = ¼ Σ_{a,b} K(r − (a, b))``. Costs about half the multiply-adds of the two steps and
+    no pooling pass. ``x`` ``(B, c_in, n, n)``, ``K`` ``(c_out, c_in, s, s)`` → ``(B, c_out, n/2, n/2)``.
+    """
+    pad = lambda left, right, top, bottom: F.pad(kernel, (left, right, top, bottom))  # noqa: E731
+    merged = (pad(0, 1, 0, 1) + pad(1, 0, 0, 1) + pad(0, 1, 1, 0) + pad(1, 0, 1, 0)) / 4
+    return F.conv2d(x, merged, stride=2, padding=kernel.shape[-1] // 2)
+
+
+def _uniform(shape: tuple[int, ...], bound: torch.Tensor | float, generator: torch.Generator) -> torch.Tensor:
+    return (2 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1) * bound
+
+
+def c4_cnn(
+    widths: Sequence[int] = (32, 64, 64),
+    support: str | np.ndarray = "cross",
+    parametrisation: str = "equivariant",
+    generator: torch.Generator | None = None,
+    n_classes: int = 10,
+    dtype: torch.dtype = torch.float32,
+) -> C4CNN:
+    """Build a :class:`C4CNN` with its initial weights.
+
+    Args:
+        widths: conv channels ``(c₁, c₂, ...)``, at least two (A1: ``(32, 64, 64)``, B1: ``(16, 16)``).
+        support: Ω, a name of :data:`SUPPORTS` or a ``(3, 3)`` mask.
+        parametrisation: ``"equivariant"``, ``"pixel"`` (unitary) or ``"random"`` (non-unitary); module docstring.
+        generator: source of the initial weights and of the random bases.
+    Init (authors' code, stated on the materialised entries): equivariant kernels: every entry U(±1/√c_in)
+    (mid, side, corner coefficients drawn so); equivariant linear: four-point-orbit entries U(±1/√(12 C)), centre
+    U(±1/√C). Unconstrained nets: coefficients U(±1/√fan_in), fan_in = c_in·m (PyTorch's default bound); they are
+    meant to be overwritten by :func:`load_equivariant`.
+    """
+    if len(widths) < 2:
+        raise ValueError("the architecture needs at least two conv layers (28 -> 14 -> 7 by pooling)")
+    if parametrisation not in PARAMETRISATIONS:
+        raise ValueError(f"parametrisation must be one of {PARAMETRISATIONS}, not {parametrisation!r}")
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    mask = support_mask(support)
+    kproj, mproj = kernel_projector(mask), map_projector(7)
+    channels = [1, *widths]
+    convs, init = [], []
+    for cin, cout in zip(channels[:-1], channels[1:]):
+        if parametrisation == "equivariant":
+            basis = kproj.basis().reshape(-1, 3, 3)
+        elif parametrisation == "pixel":
+            basis = pixel_basis(mask)
+        else:
+            basis = random_basis(mask, gen)
+        convs.append(BasisLayer(cout, cin, basis, kproj, "conv", dtype))
+        init.append(cin ** -0.5 if parametrisation == "equivariant" else (cin * basis.shape[0]) ** -0.5)
+    c = channels[-1]
+    if parametrisation == "equivariant":
+        lbasis = mproj.basis().reshape(-1, 7, 7)
+        n4 = int((lbasis.flatten(1) != 0).sum(1).eq(4).sum())
+        linit = torch.where((lbasis.flatten(1) != 0).sum(1) == 4, (n4 * c) ** -0.5, c ** -0.5)
+    else:
+        lbasis = pixel_basis(np.ones((7, 7), dtype=bool))
+        linit = (c * 49) ** -0.5
+    linear = BasisLayer(n_classes, c, lbasis, mproj, "linear", dtype)
+    net = C4CNN(convs, linear, parametrisation, mask)
+    with torch.no_grad():
+        for layer, bound in zip(net.layers, [*init, linit]):
+            coef = _uniform(tuple(layer.coef.shape), bound, gen)
+            if parametrisation == "equivariant":  # entry bound -> coefficient: scale by 1/(entry of B_m) = √|orbit|
+                coef = coef / layer.basis.to(torch.float64).flatten(1).abs().amax(1)
+            layer.coef.copy_(coef.to(dtype))
+    return net
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable coefficients (the dimension of E for an equivariant net, of L otherwise)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def set_weights(model: C4CNN, weights: Sequence[torch.Tensor]) -> float:
+    """Set the coefficients so that the materialised weights are the given ones, by float64 least squares per layer.
+
+    Args:
+        weights: one ``(out, in, s, s)`` tensor per layer (:meth:`C4CNN.weights` order).
+    Returns:
+        the float64 residual ``(Σ_l ‖B_l^T c_l − W_l‖_F²)^{1/2}`` before the coefficients are cast to the model's
+        dtype: 0 up to round-off when every ``W_l`` lies in the span of the layer's basis.
+    """
+    residual = 0.0
+    for layer, w in zip(model.layers, weights, strict=True):
+        if tuple(w.shape) != layer.shape:
+            raise ValueError(f"weight of shape {tuple(w.shape)} for a layer of shape {layer.shape}")
+        a = layer.basis.to(torch.float64).flatten(1).T  # (s², m)
+        rhs = w.to(torch.float64).reshape(-1, a.shape[0]).T  # (s², out·in)
+        coef = torch.linalg.lstsq(a, rhs, driver="gelsd").solution  # (m, out·in)
+        residual += float(((a @ coef - rhs) ** 2).sum())
+        layer.coef.copy_(coef.T.reshape(layer.coef.shape).to(layer.coef.dtype))
+    return residual ** 0.5
+
+
+def load_equivariant(model: C4CNN, source: C4CNN) -> float:
+    """Copy the materialised weights of ``source`` (an equivariant net) into ``model`` (:func:`set_weights`).
+    With the same support the weights lie in ``model``'s span; the residual (returned) is round-off."""
+    return set_weights(model, source.weights(dtype=torch.float64))
+
+
+def perp_norm_sq(model: C4CNN) -> torch.Tensor:
+    """``Σ_l ‖W_l − Π_E W_l‖_F²`` in the model's dtype, differentiable (e.g. B1's penalty ``(γ/2)·this``)."""
+    total = torch.zeros((), dtype=model.linear.coef.dtype)
+    for layer in model.layers:
+        w = layer.weight()
+        total = total + ((w - layer.projector.project(w)) ** 2).sum()
+    return total
+
+
+@torch.no_grad()
+def layer_distances(model: C4CNN) -> np.ndarray:
+    """``‖W_l − Π_E W_l‖_F`` per layer, float64 on the materialised weights, ``(n_layers,)``."""
+    out = []
+    for layer in model.layers:
+        w = layer.weight(dtype=torch.float64)
+        out.append(float((w - layer.projector.project(w)).norm()))
+    return np.asarray(out)
+
+
+def distance_to_e(model: C4CNN) -> float:
+    """``(Σ_l ‖W_l − Π_E W_l‖_F²)^{1/2}`` over all layers, in float64."""
+    return float(np.sqrt((layer_distances(model) ** 2).sum()))
+
+
+def step_directions(model: C4CNN) -> list[torch.Tensor]:
+    """The current coefficient gradients mapped into weight space, ``M ∇_c = M M^* ∇_W R`` per layer.
+
+    One SGD step moves the materialised weights by ``−lr ×`` these. For an orthonormal (pixel) basis on Ω,
+    ``M M^* = Π_L``; for the equivariant basis ``Π_E``; for a non-orthogonal basis neither. Returns
+    ``(out, in, s, s)`` tensors in the model's dtype (zeros where a gradient is missing).
+    """
+    return [layer.weight(coef=layer.coef.grad if layer.coef.grad is not None else torch.zeros_like(layer.coef))
+            for layer in model.layers]
+
+
+class DistanceLog:
+    """Step callback for :func:`invlearn.training.train_steps`: records :func:`distance_to_e` at step 0 and after
+    every step. ``values``: list of floats, length ``n_steps + 1``."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def __call__(self, step: int, model: nn.Module, loss: float) -> None:
+        self.values.append(distance_to_e(model))
+
+
+# ---------------------------------------------------------------------------------------------------- data, batches
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """MNIST images for the CNNs.
+
+    Attributes:
+        x: ``(N, 1, 28, 28)`` float32, normalised by ``(x/255 − mean)/std``; labels: ``(N,)`` int64.
+        mean, std: scalars over all pixels of these N training images (pixels in [0, 1]).
+        indices: ``(N,)`` indices into the source; source: where the digits came from.
+    """
+
+    x: torch.Tensor
+    labels: torch.Tensor
+    mean: float
+    std: float
+    indices: np.ndarray
+    source: str
+
+
+def mnist_images(n: int | None = None, seed: int = 0, normalise: bool = True, root=None) -> ImageData:
+    """MNIST training digits (full MNIST when on disk, else the embedded 5,000), permuted with ``seed``.
+
+    Args:
+        n: number of digits (default all); the first ``n`` of a seeded permutation (:func:`invlearn.data.draw_subset`),
+            so the class-sorted embedded set is shuffled.
+        normalise: standardise by the mean and std of these digits (A1); ``False`` keeps pixels in [0, 1] (B1).
+    """
+    from invlearn.data import draw_subset, load_mnist
+
+    raw = load_mnist("train", root)
+    idx = draw_subset(raw.labels, raw.labels.shape[0] if n is None else n, seed)
+    x = torch.from_numpy(raw.images[idx].astype(np.float64) / 255.0)
+    mean, std = (float(x.mean()), float(x.std())) if normalise else (0.0, 1.0)
+    x = ((x - mean) / std).to(torch.float32).unsqueeze(1)
+    return ImageData(x=x, labels=torch.from_numpy(raw.labels[idx]), mean=mean, std=std, indices=idx, source=raw.source)
+
+
+BATCH_MODES = ("plain", "rotated_copies", "random_rotation", "orbit_complete")
+"""Batch makers of :func:`make_batches`:
+
+* ``"plain"``: the images as they are (phase 1 of A1);
+* ``"rotated_copies"``: the 4n-image data set ``[x, rot x, rot² x, rot³ x]`` (A1 phase 2), batches drawn from it, so
+  rotations are random across batches, never orbit-complete; an epoch is 4n images;
+* ``"random_rotation"``: each image rotated by an independent uniform ``k·90°`` (B1); an epoch is n images;
+* ``"orbit_complete"``: ``batch_size/4`` images, each with its 4 rotations (check N3); an epoch is 4n images.
+"""
+
+
+def n_batches(n: int, batch_size: int, mode: str) -> int:
+    """Batches per epoch of :func:`make_batches` for ``n`` images (a last partial batch counts)."""
+    per_epoch = 4 * n if mode in ("rotated_copies", "orbit_complete") else n
+    return -(-per_epoch // batch_size)
+
+
+def make_batches(
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    batch_size: int,
+    epochs: int,
+    mode: str,
+    generator: torch.Generator,
+    shuffle: bool = True,
+    max_steps: int | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Yield ``(x_b (b, 1, 28, 28), labels_b (b,))`` minibatches for :func:`invlearn.training.train_steps`.
+
+    Args:
+        mode: one of :data:`BATCH_MODES`.
+        shuffle: a new random order every epoch (else the data order; rotations stay random).
+        max_steps: stop after this many batches (``None``: ``epochs`` full epochs).
+    """
+    if mode not in BATCH_MODES:
+        raise ValueError(f"mode must be one of {BATCH_MODES}, not {mode!r}")
+    if mode == "orbit_complete" and batch_size % 4:
+        raise ValueError("orbit-complete batches need a batch size divisible by 4")
+    n = x.shape[0]
+    step = 0
+    for _ in range(epochs):
+        size = 4 * n if mode == "rotated_copies" else n
+        order = torch.randperm(size, generator=generator) if shuffle else torch.arange(size)
+        per = batch_size // 4 if mode == "orbit_complete" else batch_size
+        for start in range(0, size, per):
+            if max_steps is not None and step >= max_steps:
+                return
+            idx = order[start : start + per]
+            if mode == "plain":
+                xb, yb = x[idx], labels[idx]
+            elif mode == "rotated_copies":
+                xb, yb = rotate_each(x[idx % n], idx // n), labels[idx % n]
+            elif mode == "random_rotation":
+                k = torch.randint(0, 4, (idx.shape[0],), generator=generator)
+                xb, yb = rotate_each(x[idx], k), labels[idx]
+            else:
+                base = x[idx]
+                xb = torch.cat([rotate(base, k) for k in range(4)])
+                yb = labels[idx].repeat(4)
+            step += 1
+            yield xb, yb
+
+
+def mse_one_hot(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """A1 loss: ``mse_loss(model(x), one_hot(y))``, the mean over batch × classes (authors' code)."""
+    xb, yb = batch
+    out = model(xb)
+    return F.mse_loss(out, F.one_hot(yb, out.shape[-1]).to(out.dtype))
