@@ -171,7 +171,7 @@ def test_distance_is_the_norm_of_the_perpendicular_part():
     net = _net("skew", "random", dtype=torch.float64)
     d = C.layer_distances(net)
     assert d.shape == (4,)
-    manual = [float((w - layer.projector.project(w)).norm()) for w, layer in zip(net.weights(), net.layers)]
+    manual = [float((w - layer.projector.project(w)).norm()) for w, layer in zip([w.detach() for w in net.weights()], net.layers)]
     np.testing.assert_allclose(d, manual, rtol=1e-14)
     sq = C.perp_norm_sq(net)
     assert sq.requires_grad and abs(float(sq.detach()) - C.distance_to_e(net) ** 2) < 1e-10
