@@ -286,3 +286,46 @@ def test_n3_orbit_complete_gradient_steps_keep_cross_on_e_while_skew_and_non_uni
     for name in ("skew", "nu"):
         assert distances[name][0] < 1e-13 and distances[name][-1] > 1e-5
         assert distances[name][-1] > distances[name][1]
+
+
+# ---------------------------------------------------------------------------------------------------- A1 protocol
+
+
+def test_epoch_means_prepend_the_start_and_average_partial_epochs():
+    per_step = np.array([[0.0, 1, 2, 3, 4, 5], [1.0, 1, 1, 1, 1, 1]])
+    np.testing.assert_allclose(C.epoch_means(per_step, 2), [[0.0, 1.5, 3.5, 5.0], [1.0, 1.0, 1.0, 1.0]])
+
+
+def test_run_a1_records_every_step_and_starts_on_e():
+    x, labels = _images(40, seed=3, dtype=torch.float32)
+    data = C.ImageData(x=x, labels=labels, mean=0.0, std=1.0, indices=np.arange(40), source="random")
+    runs = {}
+    for name in C.A1_CONFIGS:
+        runs[name] = run = C.run_a1(data, name, 0, widths=(4, 4), equi_epochs=1, aug_epochs=2, batch_size=20, equi_lr=0.01,
+                       aug_lr=0.01, orbit_steps=5, eval_images=(x[:10], labels[:10]))
+        assert run.equi_loss.shape == (2,) and run.aug_loss.shape == (16,)
+        assert run.aug_distance.shape == (17,) and run.orbit_distance.shape == (6,)
+        assert run.aug_distance[0] < 1e-5 and run.aug_distance[-1] > 0
+        assert run.orbit_distance[0] == run.aug_distance[0]
+        assert set(run.evaluation) == {"equivariant", "augmented"} and 0 <= run.evaluation["augmented"][1] <= 1
+        if name == "Cross":
+            assert run.aug_distance[0] == 0.0 and run.orbit_distance.max() < 1e-5
+        else:
+            assert run.orbit_distance[-1] > 1e-4
+    again = C.run_a1(data, "Skew", 0, widths=(4, 4), equi_epochs=1, aug_epochs=1, batch_size=20, equi_lr=0.01, aug_lr=0.01,
+                     aug_steps=3)
+    np.testing.assert_array_equal(again.aug_distance, runs["Skew"].aug_distance[:4])  # seeded: same run, phase 2 capped
+
+
+def test_runs_panels_draw_thin_runs_under_a_thick_median():
+    from invlearn import plotting
+
+    x = np.arange(5)
+    values = np.vstack([x, 2 * x, 4 * x]).astype(float)
+    fig = plotting.runs_panels([plotting.RunsPanel(xlabel="Batch", ylabel="d", runs={"A": (x, values)},
+                                                   colors={"A": "#D81B60"}, ylim=(0, 0.01), sci=True)],
+                               suptitle="Experimental results")
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 4 and [ln.get_linewidth() for ln in lines] == [0.5, 0.5, 0.5, 2.0]
+    np.testing.assert_array_equal(lines[-1].get_ydata(), 2 * x)
+    assert fig.axes[0].get_ylim() == (0, 0.01) and fig._suptitle.get_text() == "Experimental results"

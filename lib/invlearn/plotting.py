@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
-    "bar_panel", "facet_bars", "save_figure", "LINESTYLES",
+    "bar_panel", "facet_bars", "save_figure", "LINESTYLES", "RunsPanel", "runs_panels",
 ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
@@ -363,4 +364,75 @@ def bar_panel(groups: Sequence[str], bars: Mapping[str, Sequence[float]], *, yla
     ax.set_yscale("log" if logy else "linear")
     ax.set_ylabel(ylabel)
     ax.legend(frameon=True, fontsize="small")
+    return fig
+
+
+@dataclass
+class RunsPanel:
+    """One axes of :func:`runs_panels`: every run as a thin line and the median over runs as a thick one.
+
+    Attributes:
+        runs: ``name -> (x (T,), values (R, T))``, one row per run.
+        colors: matplotlib colour per name (default: the palette in order); labels: legend text per name;
+        linestyles: per name (default solid).
+        hlines: ``(y, label)`` dashed grey reference lines.
+        ylim, xticks: axis limits and ticks (default automatic); integer_x: automatic x ticks at integers only;
+        logy: logarithmic y; sci: y tick labels in scientific notation (linear axes).
+    """
+
+    xlabel: str
+    ylabel: str
+    runs: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    colors: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    linestyles: Mapping[str, str] = field(default_factory=dict)
+    hlines: Sequence[tuple[float, str]] = ()
+    ylim: tuple[float, float] | None = None
+    xticks: Sequence[float] | None = None
+    integer_x: bool = False
+    logy: bool = False
+    sci: bool = False
+    title: str | None = None
+
+
+def runs_panels(panels: Sequence[RunsPanel], *, suptitle: str | None = None, thin: float = 0.5, thick: float = 2.0,
+                ncols: int | None = None) -> Figure:
+    """A row (or grid) of :class:`RunsPanel` s: thin per-run lines (width ``thin``) under a thick median (``thick``).
+
+    The legend names the medians; with one run the median is that run."""
+    ncols = ncols or len(panels)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+    palette = sns.color_palette(n_colors=10)
+    for ax, panel in zip(axes.flat, panels):
+        for i, (name, (x, values)) in enumerate(panel.runs.items()):
+            values = np.atleast_2d(np.asarray(values, dtype=float))
+            color = panel.colors.get(name, palette[i % len(palette)])
+            style = panel.linestyles.get(name, "-")
+            for row in values:
+                ax.plot(x, row, color=color, linestyle=style, linewidth=thin, alpha=0.8)
+            ax.plot(x, np.median(values, axis=0), color=color, linestyle=style, linewidth=thick,
+                    label=panel.labels.get(name, name))
+        for y, label in panel.hlines:
+            ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
+        if panel.logy:
+            ax.set_yscale("log")
+        elif panel.sci:
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+        if panel.ylim is not None:
+            ax.set_ylim(*panel.ylim)
+        if panel.xticks is not None:
+            ax.set_xticks(list(panel.xticks))
+        elif panel.integer_x:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(panel.xlabel)
+        ax.set_ylabel(panel.ylabel)
+        if panel.title:
+            ax.set_title(panel.title)
+        ax.legend(frameon=True, fontsize="small")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
     return fig
