@@ -335,19 +335,28 @@ def xy_panels(panels: Sequence[Panel], *, ncols: int | None = None) -> Figure:
         for name, (x, y) in panel.points.items():
             ax.plot(x, y, color=color(name), linestyle="none", marker=panel.point_markers.get(name, "D"), markersize=7,
                     markeredgecolor="k", label=panel.labels.get(name, name))
-        for y, label in panel.hlines:
-            ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
         ax.set_xscale("log" if panel.logx else "linear")
         ax.set_yscale("log" if panel.logy else "linear")
-        ax.set_xlabel(panel.xlabel)
-        ax.set_ylabel(panel.ylabel)
-        if panel.title:
-            ax.set_title(panel.title)
-        ax.legend(frameon=True, fontsize="small")
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
+        _finish_axes(ax, panel)
+    _hide_unused(axes, len(panels))
     fig.tight_layout()
     return fig
+
+
+def _finish_axes(ax: plt.Axes, panel: "Panel | RunsPanel") -> None:
+    """Reference lines, axis labels, title and legend of a :class:`Panel` or :class:`RunsPanel`."""
+    for y, label in panel.hlines:
+        ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
+    ax.set_xlabel(panel.xlabel)
+    ax.set_ylabel(panel.ylabel)
+    if panel.title:
+        ax.set_title(panel.title)
+    ax.legend(frameon=True, fontsize="small")
+
+
+def _hide_unused(axes: np.ndarray, n_used: int) -> None:
+    for ax in list(axes.flat)[n_used:]:
+        ax.set_visible(False)
 
 
 def bar_panel(groups: Sequence[str], bars: Mapping[str, Sequence[float]], *, ylabel: str, logy: bool = True,
@@ -413,8 +422,6 @@ def runs_panels(panels: Sequence[RunsPanel], *, suptitle: str | None = None, thi
                 ax.plot(x, row, color=color, linestyle=style, linewidth=thin, alpha=0.8)
             ax.plot(x, np.median(values, axis=0), color=color, linestyle=style, linewidth=thick,
                     label=panel.labels.get(name, name))
-        for y, label in panel.hlines:
-            ax.axhline(y, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label=label)
         if panel.logy:
             ax.set_yscale("log")
         elif panel.sci:
@@ -425,13 +432,8 @@ def runs_panels(panels: Sequence[RunsPanel], *, suptitle: str | None = None, thi
             ax.set_xticks(list(panel.xticks))
         elif panel.integer_x:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(panel.xlabel)
-        ax.set_ylabel(panel.ylabel)
-        if panel.title:
-            ax.set_title(panel.title)
-        ax.legend(frameon=True, fontsize="small")
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
+        _finish_axes(ax, panel)
+    _hide_unused(axes, len(panels))
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
