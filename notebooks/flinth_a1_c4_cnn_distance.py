@@ -134,6 +134,10 @@ print("start distances:", {k: float(v[:, 0].max()) for k, v in distance.items()}
 print("median distance at the end of the first augmented epoch:", {k: float(v[first_epoch]) for k, v in median.items()})
 print("median distance at the end:", {k: float(v[-1]) for k, v in median.items()})
 print(f"seconds per step: phase 1 {equi_step_seconds:.3f}, phase 2 {step_seconds:.3f} (with the distance)")
+for name in configs:
+    for phase in ("equivariant", "augmented"):
+        loss, acc = np.median([r.evaluation[phase] for r in runs[name]], axis=0)
+        print(f"{name:12s} after the {phase} phase: loss {loss:.3f}, accuracy {acc:.3f} (median over runs)")
 
 # %% [markdown]
 # The figure follows the authors' plot: left, the mean of the per-batch distances over each augmented epoch (the
@@ -190,6 +194,7 @@ half_ratio = {k: float(v[half + 1:].mean() / v[1:half + 1].mean()) for k, v in m
 t = np.arange(1, total_aug + 1)
 exponent = {k: float(np.polyfit(np.log(t), np.log(v[1:]), 1)[0]) for k, v in median.items()}
 at_first = {k: float(v[first_epoch]) for k, v in median.items()}
+first_mean = {k: float(v[1:first_epoch + 1].mean()) for k, v in median.items()}
 checks = {
     "end of first augmented epoch: median Skew ≥ 5 × median Cross": at_first["Skew"] >= 5 * at_first["Cross"],
     "end of first augmented epoch: median Non-Unitary ≥ 5 × median Cross": at_first["Non-Unitary"] >= 5 * at_first["Cross"],
@@ -214,6 +219,7 @@ save_results(
     metrics={
         "median_distance_end_first_epoch": at_first,
         "ratio_to_cross_end_first_epoch": {k: at_first[k] / at_first["Cross"] for k in configs},
+        "ratio_to_cross_first_epoch_mean": {k: first_mean[k] / first_mean["Cross"] for k in configs},
         "median_distance_end": {k: float(v[-1]) for k, v in median.items()},
         "ratio_second_half_to_first_half": half_ratio,
         "growth_exponent": exponent,
@@ -271,7 +277,11 @@ display(Markdown(
 #
 # Under augmentation Cross moves off $\mathcal E$ only by the noise of the minibatches: a batch of randomly rotated
 # digits is not rotation-symmetric, so its gradient has a component off $\mathcal E$ whose mean over batches is zero.
-# Its distance stays at the level these kicks sustain. Skew and Non-Unitary move off $\mathcal E$ systematically:
+# Its distance stays at the level these kicks sustain, and it dips towards the end of every epoch: an epoch of the
+# concatenated data set shows every digit under all four rotations, so summed over the epoch the kicks cancel to first
+# order. The end-of-epoch value used by check 1 is therefore Cross's low point; the ratio of the first-epoch means
+# (`metrics.ratio_to_cross_first_epoch_mean`, the left panel's quantity) is smaller but is the same contrast.
+# Skew and Non-Unitary move off $\mathcal E$ systematically:
 # for Skew the augmented gradient has a component on the corner (0, 0) of every kernel, which $\Pi_{\mathcal E}$
 # removes (the twirl spreads it over the four corners, which lie outside Ω); for Non-Unitary the update $MM^*\nabla R$
 # of a non-orthogonal basis does not commute with the twirl. Both drifts add up step after step. With orbit-complete
@@ -283,9 +293,9 @@ display(Markdown(
 # :::{admonition} Choices the paper leaves open, and where this page differs from the authors' code
 # :class: note
 # * **Scaled protocol.** Defaults: 5,000 digits, 2 + 2 epochs, 3 runs per configuration (paper: 60,000, 250 + 10, 30).
-#   Phase 2 therefore starts from a much less trained net (larger gradients, so every distance grows faster than at
-#   the paper's scale). Result 2 holds from any point of $\mathcal E$, so the contrast between the configurations
-#   does not depend on how far phase 1 went.
+#   Phase 2 therefore starts from a far less trained net (with SGD at 5e-4 two epochs leave the accuracy printed
+#   above; the gradients are larger, so every distance grows faster than at the paper's scale). Result 2 holds from
+#   any point of $\mathcal E$, so the contrast between the configurations does not depend on how far phase 1 went.
 # * **Data.** The 5,000 embedded MNIST training digits (full MNIST when on disk), permuted with `data_seed` (the
 #   embedded set is sorted by class); pixels standardised by the mean and standard deviation of these training digits
 #   (the code uses the full training set's). Loss and accuracy are logged on `n_eval` digits: MNIST test digits when
