@@ -108,10 +108,9 @@ def rotate_each(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return stack[k, torch.arange(x.shape[0])]
 
 
-def kernel_projector(support: str | np.ndarray = "full", size: int = 3) -> OrbitProjector:
-    """``Π_E`` of a ``size×size`` kernel with support Ω: twirl over C4, then zero every orbit leaving Ω."""
-    mask = support_mask(support) if size == 3 else np.asarray(support, dtype=bool)
-    return OrbitProjector.from_generators([rotation_permutation(size, 1)], (size, size), support=mask)
+def kernel_projector(support: str | np.ndarray = "full") -> OrbitProjector:
+    """``Π_E`` of a 3×3 kernel with support Ω: twirl over C4, then zero every orbit leaving Ω (keeps Ω' = ∩_g gΩ)."""
+    return OrbitProjector.from_generators([rotation_permutation(3, 1)], (3, 3), support=support_mask(support))
 
 
 def map_projector(size: int = 7) -> OrbitProjector:
