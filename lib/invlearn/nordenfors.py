@@ -185,6 +185,7 @@ def train_b1(
     widths: Sequence[int],
     sigma: float,
     seed: int,
+    threads: int | None = None,
 ) -> B1Result:
     """Train every (γ, run, mode) net of B1 in lockstep and log its distance to E before every step.
 
@@ -194,6 +195,7 @@ def train_b1(
     Args:
         x: ``(N, 1, 28, 28)`` images (pixels in [0, 1]) in the fixed training order; labels ``(N,)``.
         gammas: penalty weights; runs: runs per γ; steps: SGD steps; lr: SGD step size η.
+        threads: torch CPU threads during training (restored afterwards); ``None`` keeps the current setting.
     """
     layout = Layout(tuple(float(g) for g in gammas), runs)
     per_run, norms, rotation_generators = [], [], []
@@ -205,16 +207,21 @@ def train_b1(
         rotation_generators.append(gen)
     model = StackedC4CNN([per_run[r][mode] for _, r, mode in layout.members()])
     log = StackedDistanceLog()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or previous)
     started = time.perf_counter()
-    losses = train_steps(
-        model,
-        lockstep_batches(x, labels, batch_size=batch_size, steps=steps, layout=layout,
-                         rotation_generators=rotation_generators),
-        regularised_loss(layout.member_gammas()),
-        torch.optim.SGD(model.parameters(), lr=lr),
-        callbacks=[log],
-        desc="B1",
-    )
+    try:
+        losses = train_steps(
+            model,
+            lockstep_batches(x, labels, batch_size=batch_size, steps=steps, layout=layout,
+                             rotation_generators=rotation_generators),
+            regularised_loss(layout.member_gammas()),
+            torch.optim.SGD(model.parameters(), lr=lr),
+            callbacks=[log],
+            desc="B1",
+        )
+    finally:
+        torch.set_num_threads(previous)
     seconds = time.perf_counter() - started
     return B1Result(layout.unstack(log.values), np.asarray(norms), losses, seconds, layout)
 
