@@ -237,3 +237,21 @@ def test_train_b1_starts_every_net_at_its_perturbation_and_logs_every_step():
     assert res.perturbation_norms[0, 0] != res.perturbation_norms[0, 1]  # independent perturbations
     # γ = 100: the penalty dominates, one step shrinks the distance by about (1 − ηγ) = 0.9
     np.testing.assert_allclose(res.distances[1, :, :, 1] / res.distances[1, :, :, 0], 0.9, atol=0.01)
+
+
+def test_log_run_panels_draws_runs_medians_and_the_overlay():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from invlearn.plotting import log_run_panels
+
+    x = np.arange(5)
+    runs = np.array([[1.0, 0.5, 0.25, 0.1, 0.1], [2.0, 1.0, 0.5, 0.3, 0.2], [3.0, 2.0, 1.0, 0.5, 0.4]])
+    fig = log_run_panels(x, [{"a": runs, "b": runs / 10}, {"a": runs}], styles={"a": ("tab:blue", "-"), "b": ("tab:red", "--")},
+                         titles=["one", "two"], xlabel="step", ylabel="d", ylim=(1e-3, 10),
+                         overlays=[(x, 0.9**x), None], overlay_label="N4")
+    first, second = fig.axes
+    assert first.get_title() == "one" and first.get_yscale() == "log" and first.get_ylim() == (1e-3, 10)
+    assert len(first.lines) == 2 * (3 + 1) + 1 and len(second.lines) == 3 + 1  # runs + median per series, overlay
+    np.testing.assert_array_equal(first.lines[3].get_ydata(), np.median(runs, axis=0))
+    assert [t.get_text() for t in first.get_legend().get_texts()] == ["a", "b", "N4"]
