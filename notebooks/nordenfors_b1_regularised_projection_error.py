@@ -159,6 +159,8 @@ for i, g in enumerate(gammas):
     checks[f"γ={name}: final median augmented < nominal ({final[i, 1]:.3g} vs {final[i, 0]:.3g})"] = final[i, 1] < final[i, 0]
     if g >= 1 and lr * g * steps >= 2:
         checks[f"γ={name}: final augmented < 0.5 × start ({final[i, 1]:.3g} vs {start[i, 1]:.3g})"] = final[i, 1] < 0.5 * start[i, 1]
+    elif g >= 1:
+        print(f"γ={name}: 'final augmented < 0.5 × start' not evaluated: ηγ·steps = {lr * g * steps:g} < 2")
     if g <= 1e-2:
         checks[f"γ={name}: final nominal > start ({final[i, 0]:.3g} vs {start[i, 0]:.3g})"] = final[i, 0] > start[i, 0]
     if g >= 100 and lr * g < 1:
