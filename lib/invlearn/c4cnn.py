@@ -26,6 +26,7 @@ affine parameters. ``widths = (32, 64, 64)`` is A1, ``(16, 16)`` is B1.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,10 @@ __all__ = [
     "distance_to_e",
     "step_directions",
     "DistanceLog",
+    "perturb_off_e",
+    "StackedC4CNN",
+    "StackedDistanceLog",
+    "ce_over_batch",
     "ImageData",
     "mnist_images",
     "BATCH_MODES",
@@ -368,6 +373,122 @@ class DistanceLog:
         self.values.append(distance_to_e(model))
 
 
+@torch.no_grad()
+def perturb_off_e(model: C4CNN, sigma: float, generator: torch.Generator) -> float:
+    """Move ``model`` off E by ``Δ = N − Π_E N``, ``N`` i.i.d. N(0, σ²) on every admissible weight entry (Nordenfors
+    & Flinth, B1 init): kernel entries inside Ω and every entry of the linear layer.
+
+    The materialised weights become ``W + Δ`` (:func:`set_weights`, float64 least squares), so ``Π_E`` of the change
+    is 0 and ``E[‖Δ‖²] = σ² (dim L − dim E)`` (7,392 σ² for the B1 net). Needs ``Δ`` in the span of the basis
+    (pixel basis; a compatible support), else raises.
+
+    Returns:
+        ``‖Δ‖_F`` over all layers, float64.
+    """
+    weights, norm_sq = [], 0.0
+    for layer, w in zip(model.layers, model.weights(dtype=torch.float64)):
+        noise = sigma * torch.randn(tuple(w.shape), generator=generator, dtype=torch.float64)
+        if layer.kind == "conv":
+            noise = noise * torch.from_numpy(np.ascontiguousarray(model.support))
+        delta = noise - layer.projector.project(noise)
+        norm_sq += float((delta**2).sum())
+        weights.append(w + delta)
+    residual = set_weights(model, weights)
+    if residual > 1e-9 * max(1.0, norm_sq**0.5):
+        raise ValueError(f"the perturbation is not in the span of the {model.parametrisation} basis (residual {residual:.2e})")
+    return norm_sq**0.5
+
+
+class StackedC4CNN(nn.Module):
+    """``K`` :class:`C4CNN` of one architecture and basis, trained in lockstep as one tensor program.
+
+    The coefficients of member ``k`` are slice ``k`` of stacked parameters ``(K, out, in, m)``; the forward pass is
+    ``torch.func.vmap`` of the template net's own forward over the members (grouped convolutions), so every member
+    computes exactly what a standalone :class:`C4CNN` computes, at a fraction of the per-net overhead of small
+    batches. With a summed objective each member's gradient is its standalone gradient.
+
+    Attributes:
+        coefs: one stacked ``(K, out, in, m)`` parameter per layer (:attr:`C4CNN.layers` order).
+        template: the first member as built (its bases, projectors, architecture; not trained, not registered).
+    """
+
+    def __init__(self, nets: Sequence[C4CNN]):
+        super().__init__()
+        if not nets:
+            raise ValueError("need at least one net")
+        first = nets[0]
+        names = [name for name, _ in first.named_parameters()]
+        for net in nets[1:]:
+            if [n for n, _ in net.named_parameters()] != names or any(
+                not torch.equal(a.basis, b.basis) for a, b in zip(first.layers, net.layers)
+            ):
+                raise ValueError("stacked nets must share architecture and bases")
+        self.__dict__["template"] = first  # plain attribute: its parameters are not trained
+        self._names = names
+        params = [dict(net.named_parameters()) for net in nets]
+        self.coefs = nn.ParameterList([nn.Parameter(torch.stack([p[n].detach() for p in params]).clone()) for n in names])
+
+    @property
+    def n_members(self) -> int:
+        return int(self.coefs[0].shape[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(K, B, c_in, 28, 28)``, member ``k`` on ``x[k]`` → ``(K, B, n_classes)``."""
+        from torch.func import functional_call, vmap
+
+        def one(params: dict[str, torch.Tensor], xb: torch.Tensor) -> torch.Tensor:
+            return functional_call(self.template, params, (xb,))
+
+        return vmap(one)(dict(zip(self._names, self.coefs)), x)
+
+    def weights(self, dtype: torch.dtype | None = None) -> list[torch.Tensor]:
+        """Materialised weights per layer, ``(K, out, in, s, s)``."""
+        out = []
+        for layer, coef in zip(self.template.layers, self.coefs):
+            c, b = (coef, layer.basis) if dtype is None else (coef.to(dtype), layer.basis.to(dtype))
+            out.append(torch.einsum("koim,mab->koiab", c, b))
+        return out
+
+    def perp_norm_sq(self) -> torch.Tensor:
+        """``Σ_l ‖W_l − Π_E W_l‖_F²`` per member, ``(K,)``, differentiable (:func:`perp_norm_sq` of each member)."""
+        total = torch.zeros(self.n_members, dtype=self.coefs[0].dtype)
+        for layer, w in zip(self.template.layers, self.weights()):
+            total = total + ((w - layer.projector.project(w)) ** 2).flatten(1).sum(1)
+        return total
+
+    @torch.no_grad()
+    def distances(self) -> np.ndarray:
+        """:func:`distance_to_e` of every member, float64 on the materialised weights, ``(K,)``."""
+        total = torch.zeros(self.n_members, dtype=torch.float64)
+        for layer, w in zip(self.template.layers, self.weights(dtype=torch.float64)):
+            total += ((w - layer.projector.project(w)) ** 2).flatten(1).sum(1)
+        return total.sqrt().numpy()
+
+    @torch.no_grad()
+    def member(self, k: int) -> C4CNN:
+        """A standalone copy of member ``k``."""
+        net = copy.deepcopy(self.template)
+        for (_, p), coef in zip(net.named_parameters(), self.coefs):
+            p.copy_(coef[k])
+        return net
+
+
+class StackedDistanceLog:
+    """Step callback for :func:`invlearn.training.train_steps` on a :class:`StackedC4CNN`: records
+    :meth:`StackedC4CNN.distances` at step 0 and after every step (so entry ``k`` is the distance before step
+    ``k + 1``). ``values``: ``(n_steps + 1, K)`` float64 after training."""
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+
+    def __call__(self, step: int, model: nn.Module, loss: float) -> None:
+        self._rows.append(model.distances())
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.stack(self._rows)
+
+
 # ---------------------------------------------------------------------------------------------------- data, batches
 
 
@@ -641,3 +762,10 @@ def epoch_means(per_step: np.ndarray, steps_per_epoch: int) -> np.ndarray:
     n_epochs = -(-batches.shape[-1] // steps_per_epoch)
     means = [batches[..., e * steps_per_epoch : (e + 1) * steps_per_epoch].mean(-1, keepdims=True) for e in range(n_epochs)]
     return np.concatenate([start, *means], axis=-1)
+
+
+def ce_over_batch(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """B1 data term (Nordenfors & Flinth's code): ``cross_entropy(model(x), y)``, mean-reduced, then divided again
+    by the batch size ``B``. ``x`` ``(B, 1, 28, 28)``, ``y`` ``(B,)``."""
+    xb, yb = batch
+    return F.cross_entropy(model(xb), yb) / xb.shape[0]

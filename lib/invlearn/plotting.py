@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
-    "bar_panel", "facet_bars", "save_figure", "LINESTYLES", "RunsPanel", "runs_panels",
+    "bar_panel", "facet_bars", "save_figure", "LINESTYLES", "RunsPanel", "runs_panels", "run_paths", "log_run_panels",
 ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
@@ -436,5 +436,75 @@ def runs_panels(panels: Sequence[RunsPanel], *, suptitle: str | None = None, thi
     _hide_unused(axes, len(panels))
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def run_paths(
+    ax: plt.Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    color: str,
+    linestyle: str = "-",
+    label: str | None = None,
+    thin_alpha: float = 0.1,
+    thin_width: float = 1.0,
+    median_width: float = 2.5,
+) -> np.ndarray:
+    """One thin line per run and a thick line through the per-step medians over runs.
+
+    Args:
+        x, y: ``(R, T)``, run ``r`` drawn as the path ``(x[r, t], y[r, t])``; a ``(T,)`` ``x`` is shared by all runs.
+    Returns:
+        ``(2, T)``: the median path ``(median_r x[r, t], median_r y[r, t])``.
+    """
+    x = np.broadcast_to(x, y.shape)
+    for xr, yr in zip(x, y):
+        ax.plot(xr, yr, color=color, linestyle=linestyle, linewidth=thin_width, alpha=thin_alpha)
+    median = np.stack([np.median(x, axis=0), np.median(y, axis=0)])
+    ax.plot(*median, color=color, linestyle=linestyle, linewidth=median_width, label=label)
+    return median
+
+
+def log_run_panels(
+    x: np.ndarray,
+    panels: Sequence[Mapping[str, np.ndarray]],
+    *,
+    styles: Mapping[str, tuple[str, str]],
+    titles: Sequence[str],
+    xlabel: str,
+    ylabel: str,
+    ylim: tuple[float, float],
+    labels: Mapping[str, str] | None = None,
+    overlays: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    overlay_label: str = "theory",
+    thin_alpha: float = 0.1,
+) -> Figure:
+    """A row of log-y panels, each with :func:`run_paths` curves (thin line per run, thick median) per series.
+
+    Args:
+        x: ``(T,)`` shared abscissa (e.g. SGD steps).
+        panels: per panel ``name -> (R, T)`` values, drawn in the given order.
+        styles: ``name -> (colour, linestyle)``.
+        overlays: per panel an optional ``(x', y')`` theory curve, drawn thin, dark and dotted.
+        ylim: y-limits of every panel (log scale).
+    """
+    labels = labels or {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.2), squeeze=False, sharey=True)
+    for i, (ax, series) in enumerate(zip(axes[0], panels)):
+        for name, values in series.items():
+            color, linestyle = styles[name]
+            run_paths(ax, x, values, color=color, linestyle=linestyle, label=labels.get(name, name), thin_alpha=thin_alpha)
+        if overlays is not None and overlays[i] is not None:
+            ax.plot(*overlays[i], color="0.15", linestyle=":", linewidth=1.4, label=overlay_label)
+        ax.set_yscale("log")
+        ax.set_ylim(*ylim)
+        ax.set_xlim(float(x[0]), float(x[-1]))
+        ax.set_title(titles[i])
+        ax.set_xlabel(xlabel)
+        if i == 0:
+            ax.set_ylabel(ylabel)
+        ax.legend(frameon=True, fontsize="large" if len(series) <= 3 else "medium")
     fig.tight_layout()
     return fig
