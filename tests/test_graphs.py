@@ -207,3 +207,20 @@ def test_code_quantity_is_the_root_of_summed_fourth_powers():
         d.append(float((w64 - proj.project(w64)).norm()))
     assert perp == pytest.approx((d[0] ** 2 + d[1] ** 2) ** 0.5, rel=1e-12)
     assert code == pytest.approx((d[0] ** 4 + d[1] ** 4) ** 0.5, rel=1e-12)
+
+
+def test_run_path_panels_draw_runs_and_their_median():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from invlearn import plotting
+
+    x = np.array([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0], [0.0, 3.0, 6.0]])
+    y = 0.1 * x
+    fig = plotting.run_path_panels({"a": (x, y), "b": (x, 2 * y)}, styles={"a": ("green", "-"), "b": ("red", ":")},
+                                   ylims=[1.0, 0.5], xlabel="x", ylabel="y")
+    left, right = fig.axes
+    assert len(left.lines) == 8 and right.get_ylim() == (0.0, 0.5)
+    np.testing.assert_allclose(left.lines[3].get_xdata(), [0.0, 2.0, 4.0])  # median of the runs
+    np.testing.assert_allclose(left.lines[7].get_ydata(), [0.0, 0.4, 0.8])
+    assert left.lines[7].get_linestyle() == ":" and left.lines[7].get_linewidth() > left.lines[4].get_linewidth()

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
-    "bar_panel", "facet_bars", "save_figure", "LINESTYLES",
+    "bar_panel", "facet_bars", "save_figure", "LINESTYLES", "run_paths", "run_path_panels",
 ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
@@ -363,4 +363,71 @@ def bar_panel(groups: Sequence[str], bars: Mapping[str, Sequence[float]], *, yla
     ax.set_yscale("log" if logy else "linear")
     ax.set_ylabel(ylabel)
     ax.legend(frameon=True, fontsize="small")
+    return fig
+
+
+def run_paths(
+    ax: plt.Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    color: str,
+    linestyle: str = "-",
+    label: str | None = None,
+    thin_alpha: float = 0.1,
+    thin_width: float = 1.0,
+    median_width: float = 2.5,
+) -> np.ndarray:
+    """One thin line per run and a thick line through the per-step medians over runs.
+
+    Args:
+        x, y: ``(R, T)``, run ``r`` drawn as the path ``(x[r, t], y[r, t])``; a ``(T,)`` ``x`` is shared by all runs.
+    Returns:
+        ``(2, T)``: the median path ``(median_r x[r, t], median_r y[r, t])``.
+    """
+    x = np.broadcast_to(x, y.shape)
+    for xr, yr in zip(x, y):
+        ax.plot(xr, yr, color=color, linestyle=linestyle, linewidth=thin_width, alpha=thin_alpha)
+    median = np.stack([np.median(x, axis=0), np.median(y, axis=0)])
+    ax.plot(*median, color=color, linestyle=linestyle, linewidth=median_width, label=label)
+    return median
+
+
+def run_path_panels(
+    paths: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    styles: Mapping[str, tuple[str, str]],
+    ylims: Sequence[float],
+    xlabel: str,
+    ylabel: str,
+    labels: Mapping[str, str] | None = None,
+    titles: Sequence[str] | None = None,
+    suptitle: str | None = None,
+    thin_alpha: float = 0.1,
+) -> Figure:
+    """Side-by-side panels holding the same :func:`run_paths` curves, each with its own upper y-limit (a zoom).
+
+    Args:
+        paths: ``name -> (x (R, T), y (R, T))``, drawn in the given order.
+        styles: ``name -> (colour, linestyle)``.
+        ylims: one upper y-limit per panel (lower limit 0).
+    Axes use scientific-notation tick labels.
+    """
+    labels = labels or {}
+    fig, axes = plt.subplots(1, len(ylims), figsize=(5.4 * len(ylims), 4.2), squeeze=False)
+    for i, (ax, top) in enumerate(zip(axes[0], ylims)):
+        for name, (x, y) in paths.items():
+            color, linestyle = styles[name]
+            run_paths(ax, x, y, color=color, linestyle=linestyle, label=labels.get(name, name), thin_alpha=thin_alpha)
+        ax.set_ylim(0, top)
+        ax.set_xlim(left=0)
+        ax.ticklabel_format(style="sci", axis="both", scilimits=(0, 0))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if titles:
+            ax.set_title(titles[i])
+        ax.legend(frameon=True, fontsize="small")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
     return fig
