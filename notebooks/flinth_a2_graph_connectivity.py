@@ -141,15 +141,22 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
 # **Shape of the curves.** A straight line through the origin fitted to the median nominal curve gives the slope
-# $\|A_{\mathcal E^\perp}\|/\|A-A^0\|$ and a relative residual; a log–log fit gives the growth exponent of each curve
-# (1: linear in the distance travelled, ½: a random walk).
+# $\|A_{\mathcal E^\perp}\|/\|A-A^0\|$ and a relative residual. A log–log fit gives the growth exponent of each curve,
+# median and per run: 1 for growth linear in the distance travelled, ½ for a random walk, above 1 for growth that
+# accelerates.
 
 # %%
 slope, residual = line_through_origin(median_dist["nominal"], median_perp["nominal"])
 exponent = {m: power_law_exponent(median_dist[m], median_perp[m]) for m in ("augmented", "nominal")}
+run_exponent = {m: [power_law_exponent(dist[m][r], perp[m][r]) for r in range(runs)] for m in ("augmented", "nominal")}
 ratio = float(median_perp["nominal"][-1] / median_perp["augmented"][-1])
-print(f"nominal: slope {slope:.3f}, relative residual {residual:.3f}; log–log exponents {exponent}; "
-      f"median nominal / augmented at the last step {ratio:.1f}")
+marks = sorted({max(1, steps // 10), max(1, steps // 2), steps})
+local_slope = {t: float(median_perp["nominal"][t] / median_dist["nominal"][t]) for t in marks}
+print(f"nominal: slope {slope:.3f}, relative residual {residual:.3f}; "
+      f"‖A_E⊥‖ / ‖A − A⁰‖ of the median after steps {marks}: {[round(v, 3) for v in local_slope.values()]}")
+print("log–log exponents, median:", {m: round(v, 2) for m, v in exponent.items()},
+      "| per run:", {m: [round(v, 2) for v in vals] for m, vals in run_exponent.items()})
+print(f"median nominal / augmented ‖A_E⊥‖ at the last step: {ratio:.1f}")
 
 # %% [markdown]
 # ## Check
@@ -158,25 +165,26 @@ print(f"nominal: slope {slope:.3f}, relative residual {residual:.3f}; log–log 
 # 1. the equivariant networks stay in 𝓔 to float precision: $\|A_{\mathcal E^\perp}\|\le$ `float_floor` in every run
 #    and step;
 # 2. the nominal distance from 𝓔 is at least 10× the augmented one for $L\ge10$, or 5× for $5\le L<10$. These are
-#    the thresholds of the protocol's reference runs; for $L<5$ the ratio is only reported;
-# 3. the nominal curve is roughly linear in the distance travelled: the relative residual of a line through the
-#    origin is at most `linear_tolerance`.
+#    the thresholds of the protocol's reference runs; for $L<5$ the ratio is only reported.
 #
-# Not asserted: the reference runs' values for the protocol (50 steps), recorded as findings where they apply.
-# * $\|A-A^0\|\approx$ 1.6–1.9e-2 in all modes;
-# * nominal $\|A_{\mathcal E^\perp}\|\approx$ 7–9e-3, with slope 0.35–0.5;
-# * augmented ≈ 2–2.5e-4 at $L=25$ and ≈ 5e-4 at $L=5$ (taken as ±20 %);
-# * the augmented curve grows sublinearly (log–log exponent below 1).
+# Evaluated but not asserted (findings): the shape and values that the protocol's reference runs report. The first
+# does not reproduce here, and the others vary from run to run (see below).
+# * the nominal curve is roughly linear in the distance travelled: the relative residual of a line through the origin
+#   is at most `linear_tolerance`;
+# * the augmented curve grows sublinearly (log–log exponent below 1);
+# * the reference runs' values for the protocol (50 steps, where they apply): $\|A-A^0\|\approx$ 1.6–1.9e-2 in all
+#   modes; nominal $\|A_{\mathcal E^\perp}\|\approx$ 7–9e-3 with slope 0.35–0.5; augmented ≈ 2–2.5e-4 at $L=25$ and
+#   ≈ 5e-4 at $L=5$ (taken as ±20 %).
 
 # %%
 ratio_threshold = 10.0 if aug_passes >= 10 else 5.0 if aug_passes >= 5 else None
-checks = {
-    f"equivariant ‖A_E⊥‖ ≤ {float_floor:g} in every run and step": float(perp["equivariant"].max()) <= float_floor,
-    f"nominal curve roughly linear (relative residual ≤ {linear_tolerance:g})": residual <= linear_tolerance,
-}
+checks = {f"equivariant ‖A_E⊥‖ ≤ {float_floor:g} in every run and step": float(perp["equivariant"].max()) <= float_floor}
 if ratio_threshold is not None:
     checks[f"median nominal / augmented ‖A_E⊥‖ ≥ {ratio_threshold:g} at L = {aug_passes}"] = ratio >= ratio_threshold
-findings = {"augmented grows sublinearly (log–log exponent < 1)": exponent["augmented"] < 1.0}
+findings = {
+    f"nominal curve roughly linear (relative residual ≤ {linear_tolerance:g})": residual <= linear_tolerance,
+    "augmented grows sublinearly (log–log exponent < 1)": exponent["augmented"] < 1.0,
+}
 if steps == 50 and lr == 1e-4 and n_graphs == 1000:
     findings["‖A − A⁰‖ in 1.6–1.9e-2 for every mode (reference runs)"] = all(
         1.6e-2 <= median_dist[m][-1] <= 1.9e-2 for m in MODES)
@@ -189,7 +197,7 @@ if steps == 50 and lr == 1e-4 and n_graphs == 1000:
 save_results(
     NOTEBOOK,
     claim="Started in E, equivariant training stays in E, augmented training leaves it only by finite-augmentation "
-          "noise, and nominal training leaves it roughly linearly in the distance travelled, far more than augmented.",
+          "noise, and nominal training leaves it far more than augmented training.",
     checks=checks,
     findings=findings,
     metrics={
@@ -202,6 +210,8 @@ save_results(
         "nominal_slope": slope,
         "nominal_linear_residual": residual,
         "loglog_exponent": exponent,
+        "loglog_exponent_per_run": run_exponent,
+        "nominal_local_slope": local_slope,
         "final_loss_median": {m: float(np.median(result.loss[:, -1, k])) for k, m in enumerate(MODES)},
         "final_accuracy_median": {m: float(np.median(result.accuracy[:, k])) for k, m in enumerate(MODES)},
         "connected_fraction": float(truth.mean()),
@@ -228,12 +238,38 @@ display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.
 assert_checks(checks)
 
 # %% [markdown]
+# ## What reproduces, and what does not
+#
+# At the default profile (seeds 0–2, $L=10$, 50 steps) the contrast between the modes reproduces:
+# * The equivariant networks stay in 𝓔 exactly. Their layers stay constant on every orbit, so the float64 distance is
+#   0, not just round-off.
+# * The augmented networks leave 𝓔 only slightly: median $\|A_{\mathcal E^\perp}\|\approx4\times10^{-4}$.
+# * The nominal networks leave 𝓔 about 20× further: $\approx9\times10^{-3}$, inside the reference range 7–9e-3.
+# * All three modes travel almost the same distance.
+#
+# The augmented distance is finite-augmentation noise. Its curves grow like a random walk (log–log exponents
+# 0.5–0.9), and with the same seeds at $L=25$ (3 runs, outside this page) the final augmented distance fell by a
+# factor 1.40–1.62 per run, against $\sqrt{25/10}\approx1.58$ for a $1/\sqrt L$ law. The median there was
+# $3.0\times10^{-4}$, against the reference 2–2.5e-4.
+#
+# Two statements of the reference runs do not reproduce:
+# * **The nominal curve is not linear.** Its slope $\|A_{\mathcal E^\perp}\|/\|A-A^0\|$ grows along the way, in
+#   every run: from 0.08–0.19 after 5 steps to 0.24–0.38 after 50 (log–log exponents 1.28–1.65). The nominal network
+#   leaves 𝓔 at an accelerating rate. A line through the origin misses the median curve by about 11 % (criterion:
+#   10 %). The median curve's final slope, 0.38, is inside the reference's 0.35–0.5.
+# * **The distance travelled depends strongly on the run:** after 50 steps $\|A-A^0\|$ is 1.7e-2, 3.9e-2 and
+#   2.2e-2, against the reference's 1.6–1.9e-2. It follows the size of the initial gradient: the initial layer-1
+#   gradient norms are 10.6, 46 and 13.6. The head's initialisation (sd 10/64 and 10/32) gives large initial logits,
+#   and seed 1 starts at loss 1.93 instead of 0.74–0.81.
+#
+# The page's own table gives the values of the run shown.
+#
 # ## Cost and the paper protocol
 #
-# The training cell prints the measured time per forward–backward pass and the time the paper's protocol (30 runs,
-# $L=25$, 50 steps, 27 passes per step) would take at that speed (`metrics.paper_protocol_estimate_seconds` in the
-# result file). Run it with `invlearn run flinth_a2_graph_connectivity -p runs=30 -p aug_passes=25`. The README lists
-# the measured runtimes of both profiles.
+# The training cell prints the measured time per forward–backward pass, and the time the paper's protocol would take
+# at that speed (30 runs, $L=25$, 50 steps, 27 passes per step). The result file records the estimate as
+# `metrics.paper_protocol_estimate_seconds`. Run the protocol with
+# `invlearn run flinth_a2_graph_connectivity -p runs=30 -p aug_passes=25`. The README gives the measured runtimes.
 #
 # ## Assumptions
 #

@@ -167,7 +167,7 @@ def test_one_step_of_each_mode_is_what_it_claims():
     raw = _grad(before[nom], x, y)
 
     def update(k):
-        return [(p0 - p1) / lr for p0, p1 in zip(before[k].parameters(), after[k].parameters())]
+        return [(p0 - p1).detach() / lr for p0, p1 in zip(before[k].parameters(), after[k].parameters())]
 
     def close(a, b, rtol=1e-3):
         return all(float((u - v).norm()) <= rtol * float(v.norm()) for u, v in zip(a, b))
