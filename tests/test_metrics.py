@@ -9,8 +9,10 @@ from invlearn.metrics import (
     double_descent,
     first_crossing,
     invariant_proportion,
+    line_through_origin,
     noninvariant_norm,
     orbit_spread,
+    power_law_exponent,
     seed_band,
     settling_epoch,
 )
@@ -60,3 +62,13 @@ def test_seed_band_minmax_and_sd():
     assert lo_sd[0] == pytest.approx(2 - np.sqrt(2)) and hi_sd[1] == 2.0
     with pytest.raises(ValueError):
         seed_band(values, band="iqr")
+
+
+def test_line_through_origin_and_power_law_exponent():
+    x = np.linspace(0.0, 2.0, 21)
+    slope, resid = line_through_origin(x, 0.4 * x)
+    assert slope == pytest.approx(0.4) and resid < 1e-12
+    _, resid_sqrt = line_through_origin(x, np.sqrt(x))
+    assert resid_sqrt > 0.05
+    assert power_law_exponent(x, 3 * x) == pytest.approx(1.0)
+    assert power_law_exponent(x, np.sqrt(x)) == pytest.approx(0.5)  # x = 0 is dropped

@@ -21,6 +21,8 @@ __all__ = [
     "first_crossing",
     "double_descent",
     "invariance_discrepancy",
+    "line_through_origin",
+    "power_law_exponent",
 ]
 
 
@@ -105,6 +107,28 @@ def double_descent(epochs: np.ndarray, curve: np.ndarray, rise: float) -> dict:
         "rise": float(lifted[t_max]),
         "drop_after_max": float(curve[t_max] - curve[-1]),
     }
+
+
+def line_through_origin(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit ``y ≈ s x`` of a curve through the origin, ``x``, ``y`` ``(T,)``.
+
+    Returns:
+        ``(s, r)``: the slope ``s = <x, y> / <x, x>`` and the relative residual ``r = ‖y − s x‖ / ‖y‖`` (0 for a
+        straight line through the origin).
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    slope = float(x @ y / (x @ x))
+    return slope, float(np.linalg.norm(y - slope * x) / np.linalg.norm(y))
+
+
+def power_law_exponent(x: np.ndarray, y: np.ndarray) -> float:
+    """Exponent ``a`` of the least-squares fit ``log y ≈ a log x + b`` over the points with ``x, y > 0``.
+
+    1 for a curve growing linearly in ``x``, 1/2 for ``y ∝ √x`` (e.g. a random walk against steps taken).
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = (x > 0) & (y > 0)
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
 def invariance_discrepancy(orbit_outputs: torch.Tensor, per_class: bool = False) -> torch.Tensor:

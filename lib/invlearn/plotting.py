@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "model_lines", "sweep_panels", "Panel", "xy_panels",
     "bar_panel", "facet_bars", "save_figure", "LINESTYLES", "RunsPanel", "runs_panels", "run_paths", "log_run_panels",
+    "run_path_panels",
 ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
@@ -506,5 +507,45 @@ def log_run_panels(
         if i == 0:
             ax.set_ylabel(ylabel)
         ax.legend(frameon=True, fontsize="large" if len(series) <= 3 else "medium")
+    fig.tight_layout()
+    return fig
+
+
+def run_path_panels(
+    paths: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    styles: Mapping[str, tuple[str, str]],
+    ylims: Sequence[float],
+    xlabel: str,
+    ylabel: str,
+    labels: Mapping[str, str] | None = None,
+    titles: Sequence[str] | None = None,
+    suptitle: str | None = None,
+    thin_alpha: float = 0.1,
+) -> Figure:
+    """Side-by-side panels holding the same :func:`run_paths` curves, each with its own upper y-limit (a zoom).
+
+    Args:
+        paths: ``name -> (x (R, T), y (R, T))``, drawn in the given order.
+        styles: ``name -> (colour, linestyle)``.
+        ylims: one upper y-limit per panel (lower limit 0).
+    Axes use scientific-notation tick labels.
+    """
+    labels = labels or {}
+    fig, axes = plt.subplots(1, len(ylims), figsize=(5.4 * len(ylims), 4.2), squeeze=False)
+    for i, (ax, top) in enumerate(zip(axes[0], ylims)):
+        for name, (x, y) in paths.items():
+            color, linestyle = styles[name]
+            run_paths(ax, x, y, color=color, linestyle=linestyle, label=labels.get(name, name), thin_alpha=thin_alpha)
+        ax.set_ylim(0, top)
+        ax.set_xlim(left=0)
+        ax.ticklabel_format(style="sci", axis="both", scilimits=(0, 0))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if titles:
+            ax.set_title(titles[i])
+        ax.legend(frameon=True, fontsize="small")
+    if suptitle:
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
