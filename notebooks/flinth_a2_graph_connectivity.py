@@ -256,7 +256,8 @@ assert_checks(checks)
 # * **The nominal curve is not linear.** Its slope $\|A_{\mathcal E^\perp}\|/\|A-A^0\|$ grows along the way, in
 #   every run: from 0.08–0.19 after 5 steps to 0.24–0.38 after 50 (log–log exponents 1.28–1.65). The nominal network
 #   leaves 𝓔 at an accelerating rate. A line through the origin misses the median curve by about 11 % (criterion:
-#   10 %). The median curve's final slope, 0.38, is inside the reference's 0.35–0.5.
+#   10 %). The slope fitted over the whole curve, 0.347, is just below the reference's 0.35–0.5; the median
+#   curve's final slope, 0.38, is inside it.
 # * **The distance travelled depends strongly on the run:** after 50 steps $\|A-A^0\|$ is 1.7e-2, 3.9e-2 and
 #   2.2e-2, against the reference's 1.6–1.9e-2. It follows the size of the initial gradient: the initial layer-1
 #   gradient norms are 10.6, 46 and 13.6. The head's initialisation (sd 10/64 and 10/32) gives large initial logits,
@@ -303,6 +304,7 @@ assert_checks(checks)
 # * **Precision:** float32 training, float64 distances and projections (also of the equivariant gradient).
 # * **Medians** are taken per step, separately over the runs' x and y values. Thin lines have α 0.1. Colours are
 #   matplotlib's tab:green, tab:blue and tab:red; the legend says "Nominal" for the code's "Normal".
-# * **Check operationalisations:** "float floor" means ≤ 1e-5; "roughly linear" means a line-fit residual ≤ 10 %. The
-#   ratio thresholds (10, or 5 at $L=5$) come from the protocol's reference runs.
+# * **Check operationalisations:** "float floor" means ≤ 1e-5. "Roughly linear" means a residual ≤ 10 % for a line
+#   through the origin; we fixed that criterion before running. The ratio thresholds (10, or 5 at $L=5$) come from the
+#   protocol's reference runs. For $5<L<10$ we use 5.
 # :::
