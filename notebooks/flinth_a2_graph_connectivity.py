@@ -270,9 +270,9 @@ assert_checks(checks)
 # The training cell prints the measured time per forward–backward pass, and the time the paper's protocol would take
 # at that speed (30 runs, $L=25$, 50 steps, 27 passes per step). The result file records the estimate as
 # `metrics.paper_protocol_estimate_seconds`. Run the protocol with
-# `invlearn run flinth_a2_graph_connectivity -p runs=30 -p aug_passes=25`. It takes 40,500 passes: about 37 min at
-# 0.055 s per pass on free cores. On our 2-core machine, shared with other jobs, passes took 0.17–0.24 s, which gives
-# 1.9–2.7 h, so we did not run it. The default profile took 457 s there (README).
+# `invlearn run flinth_a2_graph_connectivity -p runs=30 -p aug_passes=25`. It takes 40,500 passes: about 26 min at
+# the 0.039 s per pass measured on our otherwise idle 2-core machine (the default profile took 77 s there); with the
+# cores shared by other jobs, passes took 0.17–0.24 s (README).
 #
 # ## Assumptions
 #
