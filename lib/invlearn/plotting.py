@@ -419,10 +419,8 @@ def runs_panels(panels: Sequence[RunsPanel], *, suptitle: str | None = None, thi
             values = np.atleast_2d(np.asarray(values, dtype=float))
             color = panel.colors.get(name, palette[i % len(palette)])
             style = panel.linestyles.get(name, "-")
-            for row in values:
-                ax.plot(x, row, color=color, linestyle=style, linewidth=thin, alpha=0.8)
-            ax.plot(x, np.median(values, axis=0), color=color, linestyle=style, linewidth=thick,
-                    label=panel.labels.get(name, name))
+            run_paths(ax, np.asarray(x, dtype=float), values, color=color, linestyle=style,
+                      label=panel.labels.get(name, name), thin_alpha=0.8, thin_width=thin, median_width=thick)
         if panel.logy:
             ax.set_yscale("log")
         elif panel.sci:
