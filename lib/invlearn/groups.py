@@ -346,11 +346,13 @@ class OrbitProjector:
         labels: ``(d,)`` orbit label per flat index of the acted-on dimensions.
         shape: shape of the acted-on trailing dimensions, ``prod(shape) = d``.
         keep: ``(m,)`` bool, orbits kept (``False``: orbit lies outside the admissible support).
+        sizes: ``(m,)`` number of entries of each orbit.
     """
 
     labels: torch.Tensor
     shape: tuple[int, ...]
     keep: torch.Tensor
+    sizes: torch.Tensor
 
     @classmethod
     def from_generators(
@@ -370,7 +372,8 @@ class OrbitProjector:
         if support is not None:
             inside = np.asarray(support, dtype=bool).reshape(-1)
             keep = np.bincount(labels, weights=(~inside).astype(float), minlength=m) == 0
-        return cls(labels=torch.as_tensor(labels), shape=tuple(shape), keep=torch.as_tensor(keep))
+        return cls(labels=torch.as_tensor(labels), shape=tuple(shape), keep=torch.as_tensor(keep),
+                   sizes=torch.as_tensor(np.bincount(labels, minlength=m)))
 
     @property
     def n_orbits(self) -> int:
@@ -386,18 +389,17 @@ class OrbitProjector:
         lead = w.shape[: w.dim() - len(self.shape)]
         if tuple(w.shape[len(lead):]) != self.shape:
             raise ValueError(f"trailing dimensions {tuple(w.shape[len(lead):])} are not {self.shape}")
-        flat = w.reshape(-1, self.labels.shape[0])
+        labels = self.labels.to(w.device)
+        flat = w.reshape(-1, labels.shape[0])
         sums = torch.zeros(flat.shape[0], self.n_orbits, dtype=w.dtype, device=w.device)
-        sums.index_add_(1, self.labels.to(w.device), flat)
-        counts = torch.bincount(self.labels, minlength=self.n_orbits).to(w.dtype).to(w.device)
-        means = sums / counts * self.keep.to(w.dtype).to(w.device)
-        return means[:, self.labels.to(w.device)].reshape(w.shape)
+        sums.index_add_(1, labels, flat)
+        means = sums / self.sizes.to(w.dtype).to(w.device) * self.keep.to(w.dtype).to(w.device)
+        return means[:, labels].reshape(w.shape)
 
     def basis(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Orthonormal basis of the image, ``(dim, d)``: normalised indicators of the kept orbits."""
         rows = [o for o in range(self.n_orbits) if bool(self.keep[o])]
         basis = torch.zeros(len(rows), self.labels.shape[0], dtype=dtype)
-        counts = torch.bincount(self.labels, minlength=self.n_orbits)
         for r, o in enumerate(rows):
-            basis[r, self.labels == o] = 1.0 / float(counts[o]) ** 0.5
+            basis[r, self.labels == o] = 1.0 / float(self.sizes[o]) ** 0.5
         return basis
