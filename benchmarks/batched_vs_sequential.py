@@ -18,8 +18,8 @@ import time
 import numpy as np
 import torch
 
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -40,11 +40,11 @@ pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is
 # %%
 import time
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import orbit_entries, train_linear_methods
-from invlearn.metrics import orbit_spread
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import orbit_entries, train_linear_methods
+from invlearn.duan.metrics import orbit_spread
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig01_da_orbit_weights"
 started = time.perf_counter()

@@ -50,15 +50,14 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
 # %%
 import time
 
-import numpy as np
-import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import accuracy, settling_epoch
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import closed_forms, paper_lambda
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.core.metrics import accuracy
+from invlearn.duan.metrics import settling_epoch
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import closed_forms, paper_lambda
 
 NOTEBOOK = "duan_fig02_training_curves"
 started = time.perf_counter()

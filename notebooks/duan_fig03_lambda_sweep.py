@@ -44,12 +44,12 @@ import time
 
 import numpy as np
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key
-from invlearn.results import assert_checks, check_table, figure_stem, load_results, save_results
-from invlearn.sweep import collect, find_sweep, seed_matrix
-from invlearn.theory import augmented_accuracy, closed_forms, paper_lambda, regularization_path
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key
+from invlearn.book.results import assert_checks, check_table, figure_stem, load_results, save_results
+from invlearn.book.sweep import collect, find_sweep, seed_matrix
+from invlearn.duan.theory import augmented_accuracy, closed_forms, paper_lambda, regularization_path
 
 NOTEBOOK = "duan_fig03_lambda_sweep"
 started = time.perf_counter()
@@ -75,7 +75,7 @@ display(summary.sort_values("lambda").round(5))
 # %% [markdown]
 # **Closed forms.** For every λ the global optimum of the regularized problem is known in closed form,
 # $\widehat W_{reg}(\lambda)$ (Prop 8), and its λ → ∞ limit is the hard-wired optimum $\widehat W_{inv}$ (Theorem 6),
-# which is invariant. We evaluate both on the same digits (`invlearn.theory`, ridge 1e-6 as on the
+# which is invariant. We evaluate both on the same digits (`invlearn.duan.theory`, ridge 1e-6 as on the
 # {doc}`Fig. 2 page <duan_fig02_training_curves>`). The networks are trained with the mean squared error over the
 # 9 outputs plus $\lambda\|WG\|_F^2$, which is the paper's problem (7) with $9\lambda$
 # (`theory.paper_lambda`); the curves below are drawn against the training λ.

@@ -46,12 +46,12 @@ import time
 
 import numpy as np
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import double_descent
-from invlearn.theory import closed_forms, paper_lambda, regularization_path
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.duan.metrics import double_descent
+from invlearn.duan.theory import closed_forms, paper_lambda, regularization_path
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig03_noninvariant_norm"
 started = time.perf_counter()

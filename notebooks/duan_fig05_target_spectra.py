@@ -47,10 +47,10 @@ import time
 import numpy as np
 import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import closed_forms, paper_lambda, pseudo_inverse_targets
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import closed_forms, paper_lambda, pseudo_inverse_targets
 
 NOTEBOOK = "duan_fig05_target_spectra"
 started = time.perf_counter()
@@ -59,7 +59,7 @@ plotting.book_style()
 # %% [markdown]
 # Build the targets and their spectra. $\lambda=0.1$ is the paper's value in its own normalisation
 # $\frac1n\|WX-Y\|_F^2+\lambda\|WG\|_F^2$; the network trained with `nn.MSELoss()` and λ = 0.1 (Figs 2–4) solves the
-# problem with $9\lambda=0.9$ (`invlearn.theory`), drawn for reference.
+# problem with $9\lambda=0.9$ (`invlearn.duan.theory`), drawn for reference.
 
 # %%
 problem = mnist_problem(n_samples=n_samples, seed=data_seed)

@@ -41,11 +41,11 @@ lambdas = [0.01, 0.1, 1.0]  # regularization strengths (paper's cross-entropy gr
 # %%
 import time
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import settling_epoch
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.duan.metrics import settling_epoch
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig07_training_curves_ce"
 started = time.perf_counter()

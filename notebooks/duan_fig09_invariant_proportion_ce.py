@@ -40,11 +40,11 @@ import time
 
 import numpy as np
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.metrics import first_crossing
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.duan.metrics import first_crossing
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig09_invariant_proportion_ce"
 started = time.perf_counter()

@@ -53,11 +53,9 @@ import time
 
 from IPython.display import Markdown
 
-from invlearn import plotting
-from invlearn.duan import (
-    ACTIVATION_NAMES, heldout_split, loss_gap_table, nonlinear_key, split_note, train_nonlinear_methods,
-)
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan.nonlinear import ACTIVATION_NAMES, heldout_split, loss_gap_table, nonlinear_key, split_note, train_nonlinear_methods
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig10_nonlinear_training_curves"
 started = time.perf_counter()

@@ -66,11 +66,10 @@ import numpy as np
 import torch
 from IPython.display import Markdown
 
-from invlearn import plotting
-from invlearn.duan import (
-    ACTIVATION_NAMES, eps_inv_table, heldout_split, median_invariance_discrepancy, split_note, train_nonlinear_methods,
-)
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.duan import plots as duan_plots
+from invlearn.duan.nonlinear import ACTIVATION_NAMES, eps_inv_table, heldout_split, median_invariance_discrepancy, split_note, train_nonlinear_methods
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig11_invariance_discrepancy"
 started = time.perf_counter()
@@ -133,7 +132,7 @@ facets = {
     }
     for n in sizes
 }
-fig = plotting.facet_bars(facets, xlabel="Activation Function", ylabel="median ε_inv(f)", legend_title="Bottleneck", log=True)
+fig = duan_plots.facet_bars(facets, xlabel="Activation Function", ylabel="median ε_inv(f)", legend_title="Bottleneck", log=True)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]

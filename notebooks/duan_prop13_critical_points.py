@@ -51,11 +51,11 @@ import time
 import numpy as np
 import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.groups import c4_rotations
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import (
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.core.groups import c4_rotations
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import (
     balanced_factors, closed_forms, critical_point_search, critical_points, parameter_hessian, riemannian_gradient,
 )
 

@@ -44,11 +44,11 @@ import time
 import numpy as np
 import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import train_linear_methods
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import closed_forms, data_loss, hardwired_optimum
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import train_linear_methods
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import closed_forms, data_loss, hardwired_optimum
 
 NOTEBOOK = "duan_thm06_hardwired_optimum"
 started = time.perf_counter()

@@ -27,7 +27,7 @@
 # **Test.** On the MNIST setup ($r=5$), the closed form over a fine log grid of λ from far below the paper's values to
 # $10^{12}$, with $B(\lambda)^{-1}=U\operatorname{diag}\big((1+n\lambda\sigma_i^2)^{-1/2},1,\dots\big)U^T$ from the SVD of
 # $\widetilde G$ (Thm 9's device). Overlaid: the networks of Figs 2–4 trained with `nn.MSELoss()` and λ ∈ {1e-3, 1e-2, 1e-1},
-# which solve problem (7) with $9\lambda$ (mean over 9 outputs, `invlearn.theory`), so they sit at $9\lambda$ on the path.
+# which solve problem (7) with $9\lambda$ (mean over 9 outputs, `invlearn.duan.theory`), so they sit at $9\lambda$ on the path.
 
 # %% tags=["parameters"]
 n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
@@ -48,11 +48,11 @@ import time
 import numpy as np
 import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem
-from invlearn.duan import lambda_key, train_linear_methods
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import closed_forms, paper_lambda, reg_objective, regularization_path
+from invlearn.core import plotting
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import closed_forms, paper_lambda, reg_objective, regularization_path
 
 NOTEBOOK = "duan_thm09_regularization_path"
 started = time.perf_counter()
@@ -152,7 +152,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # shrinks the largest step by at least 3× (a jump would not shrink at all); (4) the trained networks are
 # consistent with the path: their ridged objective is never below the closed-form minimum of problem (7) at $9\lambda$,
 # and their final objective is within 1% of it; (5) their $\|W_\perp\|_F$ is closer to the closed form at $9\lambda$ than at λ
-# (the loss normalisation, `invlearn.theory`). Tolerance of (4): at the paper's learning rate the runs are not
+# (the loss normalisation, `invlearn.duan.theory`). Tolerance of (4): at the paper's learning rate the runs are not
 # fully converged after 3000 epochs (see {doc}`Fig. 3 <duan_fig03_noninvariant_norm>`), and 1% is about the
 # remaining decrease we measure over the last 10% of the epochs; the matrix itself is reported (whitened error), not
 # asserted, for the same reason.

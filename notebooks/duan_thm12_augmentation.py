@@ -58,12 +58,13 @@ import time
 import numpy as np
 import torch
 
-from invlearn import plotting
-from invlearn.data import mnist_problem, with_group
-from invlearn.duan import train_linear_methods
-from invlearn.groups import FiniteGroup, equivalent_representation
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
-from invlearn.theory import closed_forms, da_objective
+from invlearn.core import plotting
+from invlearn.duan import plots as duan_plots
+from invlearn.duan.problem import mnist_problem, with_group
+from invlearn.duan.linear import train_linear_methods
+from invlearn.core.groups import FiniteGroup, equivalent_representation
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.duan.theory import closed_forms, da_objective
 
 NOTEBOOK = "duan_thm12_augmentation"
 started = time.perf_counter()
@@ -139,7 +140,7 @@ import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.2))
 floor = 1e-17  # log axis: exact zeros drawn at this floor
-plotting.bar_panel(
+duan_plots.bar_panel(
     ["C4 permutations\n(unitary)", "C4, DρD⁻¹\n(non-unitary)", "{I, ρ(g)}\n(not a group)"],
     {"‖Ŵ_da − Ŵ_inv‖/‖Ŵ_inv‖": [max(closed[n]["da_vs_inv"], floor) for n in groups],
      "‖Ŵ_da G‖/‖Ŵ_da‖": [max(closed[n]["da_invariance_residual"], floor) for n in groups],

@@ -75,10 +75,13 @@ import numpy as np
 import torch
 from IPython.display import Markdown
 
-from invlearn import plotting
-from invlearn.c4cnn import A1_CONFIGS, count_parameters, c4_cnn, epoch_means, mnist_images, n_batches, run_a1
-from invlearn.data import find_mnist_dir
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.flinth import plots as flinth_plots
+from invlearn.flinth.c4cnn import A1_CONFIGS, count_parameters, c4_cnn
+from invlearn.flinth.a1 import epoch_means, run_a1
+from invlearn.flinth.data import mnist_images, n_batches
+from invlearn.core.data import find_mnist_dir
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "flinth_a1_c4_cnn_distance"
 started = time.perf_counter()
@@ -147,16 +150,16 @@ for name in configs:
 # %% mystnb={"figure": {"caption": "Distance from E, (Σ_l ‖W_l − Π_E W_l‖²)^½ over the three convolutions and the linear layer, during augmented training started at an equivariant net. Left: mean over the batches of each augmented epoch (epoch 0: the start). Right: after every batch of the first augmented epoch. Thin lines: runs; thick: median. Cross: rotation-invariant support, orthonormal basis; Skew: support not rotation-invariant; Non-Unitary: cross support, non-orthogonal basis.", "name": "fig-flinth-a1"}}
 epochs = epoch_means(distance[configs[0]], steps_per_epoch)
 epoch_x = np.arange(epochs.shape[-1])
-left = plotting.RunsPanel(
+left = flinth_plots.RunsPanel(
     xlabel="Epoch", ylabel="Distance from $\\mathcal{E}$", colors=COLORS, sci=True,
     runs={name: (epoch_x, epoch_means(distance[name], steps_per_epoch)) for name in configs},
     xticks=epoch_x if len(epoch_x) <= 11 else None, integer_x=True)
 batch_x = np.arange(1, first_epoch + 1)
 top = max(0.01, 1.05 * max(float(d[:, 1:first_epoch + 1].max()) for d in distance.values()))
-right = plotting.RunsPanel(
+right = flinth_plots.RunsPanel(
     xlabel="Batch", ylabel="Distance from $\\mathcal{E}$", colors=COLORS, sci=True, ylim=(0, top), integer_x=True,
     runs={name: (batch_x, distance[name][:, 1:first_epoch + 1]) for name in configs})
-fig = plotting.runs_panels([left, right], suptitle="Experimental results")
+fig = flinth_plots.runs_panels([left, right], suptitle="Experimental results")
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
@@ -166,7 +169,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # %% mystnb={"figure": {"caption": "Distance from E per batch over the first augmented epoch with orbit-complete batches (each digit with its three rotations), from the same starting nets as above; logarithmic axis. Dashed: the 1e-5 bound of the check for Cross.", "name": "fig-flinth-a1-orbit"}}
 if orbit:
     oc_x = np.arange(1, first_epoch + 1)
-    oc_fig = plotting.runs_panels([plotting.RunsPanel(
+    oc_fig = flinth_plots.runs_panels([flinth_plots.RunsPanel(
         xlabel="Batch", ylabel="Distance from $\\mathcal{E}$", colors=COLORS, logy=True,
         title="Orbit-complete batches", hlines=[(1e-5, "1e-5")], integer_x=True,
         runs={name: (oc_x, np.maximum(orbit[name][:, 1:], 1e-12)) for name in configs})])

@@ -71,10 +71,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from invlearn import plotting
-from invlearn.graphs import MODES, connectivity_labels, graph_connectivity_data, laplacian_threshold_labels, train_graph_runs
-from invlearn.metrics import line_through_origin, power_law_exponent
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.flinth import plots as flinth_plots
+from invlearn.flinth.a2 import MODES, connectivity_labels, graph_connectivity_data, laplacian_threshold_labels, train_graph_runs
+from invlearn.flinth.metrics import line_through_origin, power_law_exponent
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "flinth_a2_graph_connectivity"
 started = time.perf_counter()
@@ -132,7 +133,7 @@ display(final.style.format("{:.3g}"))
 styles = {"equivariant": ("tab:green", "-"), "augmented": ("tab:blue", "--"), "nominal": ("tab:red", ":")}
 labels = {"equivariant": "Equivariant", "augmented": f"Augmented (L = {aug_passes})", "nominal": "Nominal"}
 order = ["nominal", "augmented", "equivariant"]
-fig = plotting.run_path_panels(
+fig = flinth_plots.run_path_panels(
     {m: (dist[m], perp[m]) for m in order}, styles=styles, labels=labels, suptitle="Permutations",
     ylims=[1.5 * median_perp["nominal"].max(), 1.5 * median_perp["augmented"].max()],
     xlabel="‖A − A⁰‖", ylabel="‖A_E⊥‖", titles=["all modes", "zoom on augmented"],

@@ -52,10 +52,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from invlearn import gideoni as gd
-from invlearn import plotting
-from invlearn.groups import reflection_group
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.gideoni import experiments as gd
+from invlearn.core import plotting
+from invlearn.gideoni import plots as gideoni_plots
+from invlearn.core.groups import reflection_group
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "gideoni_fig01_reflection_decay"
 started = time.perf_counter()
@@ -124,15 +125,15 @@ print("b* per model (b):", np.round(b_star["b"], 4))
 fig = plt.figure(figsize=(15, 5))
 grid = fig.add_gridspec(2, 3, hspace=0.0, wspace=0.3)
 ax_a = fig.add_subplot(grid[:, 0])
-plotting.model_lines(ax_a, run_a.epochs, run_a.asym_mc, overlay=flow_asym_a, logy=True, xlabel="Epoch",
+gideoni_plots.model_lines(ax_a, run_a.epochs, run_a.asym_mc, overlay=flow_asym_a, logy=True, xlabel="Epoch",
                      ylabel="Asymmetry loss")
 ax_a.set_title("(a)")
 for col, panel in ((1, "b"), (2, "c")):
     top = fig.add_subplot(grid[0, col])
     bottom = fig.add_subplot(grid[1, col], sharex=top)
     run, flow = runs[panel], flows[panel]
-    plotting.model_lines(top, run.epochs, run.weights[:, :, 1, 0], overlay=flow[:, :, 1, 0], ylabel="Asymm. comp.")
-    plotting.model_lines(bottom, run.epochs, run.weights[:, :, 0, 0], overlay=flow[:, :, 0, 0], ylabel="Symm. comp.",
+    gideoni_plots.model_lines(top, run.epochs, run.weights[:, :, 1, 0], overlay=flow[:, :, 1, 0], ylabel="Asymm. comp.")
+    gideoni_plots.model_lines(bottom, run.epochs, run.weights[:, :, 0, 0], overlay=flow[:, :, 0, 0], ylabel="Symm. comp.",
                          xlabel="Epoch")
     bottom.get_legend().remove()
     top.tick_params(labelbottom=False)

@@ -51,9 +51,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from invlearn import gideoni as gd
-from invlearn import plotting
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.gideoni import experiments as gd
+from invlearn.core import plotting
+from invlearn.gideoni import plots as gideoni_plots
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "gideoni_fig02_incomplete_orbits"
 started = time.perf_counter()
@@ -94,10 +95,10 @@ print("largest change of the asymmetric component when the labels are doubled:",
 
 # %% mystnb={"figure": {"caption": "Learning x + y from 20 points without their swapped copies. (a) Asymmetry loss E|f(x) − E_g f(gx)| per epoch (Monte-Carlo estimate on 100 fresh points, as in the paper) for three models, each with its own data and initialisation; dashed: the exact gradient-descent recursion (added). (b) The asymmetric weight component (w_x − w_y)/2 of the same models with labels x + y (solid) and 2(x + y) (dotted): without whole orbits it depends on the labels.", "name": "fig-gideoni-02"}}
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12, 4.8))
-plotting.model_lines(ax_a, run.epochs, run.asym_mc, overlay=rec_asym, logy=True, xlabel="Epoch",
+gideoni_plots.model_lines(ax_a, run.epochs, run.asym_mc, overlay=rec_asym, logy=True, xlabel="Epoch",
                      ylabel="Asymmetry loss", overlay_label="gradient-descent recursion (added)")
 ax_a.set_title("(a)")
-plotting.model_lines(ax_b, run.epochs, asym_comp, labels=[f"model {k}, labels x + y" for k in range(n_models)],
+gideoni_plots.model_lines(ax_b, run.epochs, asym_comp, labels=[f"model {k}, labels x + y" for k in range(n_models)],
                      xlabel="Epoch", ylabel="Asymm. comp. (w_x − w_y)/2")
 for k in range(n_models):
     ax_b.plot(run.epochs, asym_comp2[:, k], linestyle=":", color=ax_b.lines[k].get_color(),

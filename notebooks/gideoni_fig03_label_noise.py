@@ -50,10 +50,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from invlearn import gideoni as gd
-from invlearn import plotting
-from invlearn.groups import reflection_group
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.gideoni import experiments as gd
+from invlearn.core import plotting
+from invlearn.gideoni import plots as gideoni_plots
+from invlearn.core.groups import reflection_group
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "gideoni_fig03_label_noise"
 started = time.perf_counter()
@@ -88,7 +89,7 @@ for k, s in enumerate(noise_stds):
 
 # %% mystnb={"figure": {"caption": "Learning |x| with Gaussian label noise of standard deviation σ, drawn independently for every row (the author's code). Asymmetry loss per epoch (Monte-Carlo estimate on 100 fresh points, as in the paper), one model per σ, log scale. Dashed: the gradient-flow closed form with each run's noisy labels, which levels off at |w*|/2 (added).", "name": "fig-gideoni-03"}}
 fig, ax = plt.subplots(figsize=(9, 7))
-plotting.model_lines(ax, run.epochs, run.asym_mc, overlay=flow_asym, labels=[f"{s:g}" for s in noise_stds], logy=True,
+gideoni_plots.model_lines(ax, run.epochs, run.asym_mc, overlay=flow_asym, labels=[f"{s:g}" for s in noise_stds], logy=True,
                      xlabel="Epoch", ylabel="Asymmetry loss")
 ax.get_legend().set_title("Noise std")
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))

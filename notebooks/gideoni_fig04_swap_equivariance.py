@@ -51,9 +51,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from invlearn import gideoni as gd
-from invlearn import plotting
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.gideoni import experiments as gd
+from invlearn.core import plotting
+from invlearn.gideoni import plots as gideoni_plots
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "gideoni_fig04_swap_equivariance"
 started = time.perf_counter()
@@ -148,7 +149,7 @@ print("largest gap between trained components and the flow:", flow_gap)
 fig = plt.figure(figsize=(20, 6))
 outer = fig.add_gridspec(1, 3, width_ratios=[1, 1.6, 1.6], wspace=0.28)
 ax_a = fig.add_subplot(outer[0])
-plotting.model_lines(ax_a, run_a.epochs, run_a.asym_mc, overlay=flow_asym_a, logy=True, xlabel="Epochs",
+gideoni_plots.model_lines(ax_a, run_a.epochs, run_a.asym_mc, overlay=flow_asym_a, logy=True, xlabel="Epochs",
                      ylabel="Asymmetry loss")
 ax_a.set_title("(a)")
 rows = (("off", "off-diagonal"), ("diag", "diagonal"))
@@ -158,7 +159,7 @@ for col, panel in ((1, "b"), (2, "c")):
         for j, part in enumerate(("asym", "sym")):
             ax = fig.add_subplot(inner[i, j])
             key = f"{part}_{suffix}"
-            plotting.model_lines(ax, runs[panel].epochs, comps[panel][key].numpy(),
+            gideoni_plots.model_lines(ax, runs[panel].epochs, comps[panel][key].numpy(),
                                  overlay=flow_comps[panel][key].numpy(),
                                  ylabel=f"{name}", xlabel="Epochs" if i == 1 else None)
             if ax.get_legend() and not (i == 0 and j == 0):

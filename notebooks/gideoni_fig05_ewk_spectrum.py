@@ -44,10 +44,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from invlearn import gideoni as gd
-from invlearn import plotting
-from invlearn.models import BatchedMLP
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.gideoni import experiments as gd
+from invlearn.core import plotting
+from invlearn.core.models import BatchedMLP
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "gideoni_fig05_ewk_spectrum"
 started = time.perf_counter()

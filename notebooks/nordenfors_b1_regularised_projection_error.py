@@ -68,10 +68,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from invlearn import plotting
-from invlearn.c4cnn import mnist_images
-from invlearn.nordenfors import MODES, penalty_decay, series_steps, train_b1
-from invlearn.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core import plotting
+from invlearn.flinth import plots as flinth_plots
+from invlearn.flinth.data import mnist_images
+from invlearn.flinth.b1 import MODES, penalty_decay, series_steps, train_b1
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "nordenfors_b1_regularised_projection_error"
 started = time.perf_counter()
@@ -123,7 +124,7 @@ styles = {"nominal": ("tab:blue", "-"), "augmented": ("tab:red", "--")}
 labels = {"nominal": "Nom", "augmented": "Aug"}
 panels = [{m: dist[i, k] for k, m in enumerate(MODES)} for i in range(len(gammas))]
 n4_curves = [penalty_decay(median[i, 1, 0], lr, g, step) for i, g in enumerate(gammas)]
-fig = plotting.log_run_panels(
+fig = flinth_plots.log_run_panels(
     step, panels, styles=styles, labels=labels, titles=[f"Projection error, γ={gamma_label(g)}" for g in gammas],
     xlabel="SGD iteration", ylabel=r"$\|\Pi_{\mathcal{E}^\perp}A\|$", ylim=(5e-4, 3),
     overlays=[(step, c) for c in n4_curves], overlay_label=r"$d_0(1-\eta\gamma)^k$ (N4)",

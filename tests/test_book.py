@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, invlearn
-from invlearn import runner
+from invlearn.book import runner
 
 SPECS = runner.discover(ROOT)
 NOTEBOOKS = sorted(SPECS)  # notebooks and variants

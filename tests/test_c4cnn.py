@@ -6,9 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from invlearn import c4cnn as C
-from invlearn.groups import rotation_permutation
-from invlearn.training import train_steps
+from invlearn.flinth import c4cnn as C
+from invlearn.flinth import a1 as A1
+from invlearn.flinth import data as FD
+from invlearn.core.groups import rotation_permutation
+from invlearn.core.training import train_steps
 
 SMALL = (4, 6, 6)
 
@@ -188,8 +190,8 @@ def test_rotated_copies_epoch_covers_every_image_under_every_rotation_once():
     x[:, :, 0, 0] += 1000  # a marker that reveals the rotation
     labels = torch.arange(n)
     seen = []
-    batches = list(C.make_batches(x, labels, batch_size=5, epochs=1, mode="rotated_copies", generator=torch.Generator().manual_seed(0)))
-    assert len(batches) == C.n_batches(n, 5, "rotated_copies") == 10
+    batches = list(FD.make_batches(x, labels, batch_size=5, epochs=1, mode="rotated_copies", generator=torch.Generator().manual_seed(0)))
+    assert len(batches) == FD.n_batches(n, 5, "rotated_copies") == 10
     for xb, yb in batches:
         for img, y in zip(xb, yb):
             k = [j for j in range(4) if torch.equal(C.rotate(x[int(y)], j), img)]
@@ -201,21 +203,21 @@ def test_rotated_copies_epoch_covers_every_image_under_every_rotation_once():
 def test_orbit_complete_and_random_rotation_batches():
     x, labels = _images(20, dtype=torch.float32)
     gen = torch.Generator().manual_seed(1)
-    batches = list(C.make_batches(x, labels, batch_size=8, epochs=2, mode="orbit_complete", generator=gen))
-    assert len(batches) == 2 * C.n_batches(20, 8, "orbit_complete") == 20
+    batches = list(FD.make_batches(x, labels, batch_size=8, epochs=2, mode="orbit_complete", generator=gen))
+    assert len(batches) == 2 * FD.n_batches(20, 8, "orbit_complete") == 20
     for xb, yb in batches:
         q = xb.shape[0] // 4
         for k in range(4):
             assert torch.equal(xb[k * q : (k + 1) * q], C.rotate(xb[:q], k))
             assert torch.equal(yb[k * q : (k + 1) * q], yb[:q])
-    steps = list(C.make_batches(x, labels, batch_size=8, epochs=3, mode="random_rotation", generator=gen, shuffle=False, max_steps=4))
-    assert len(steps) == 4 and C.n_batches(20, 8, "random_rotation") == 3
+    steps = list(FD.make_batches(x, labels, batch_size=8, epochs=3, mode="random_rotation", generator=gen, shuffle=False, max_steps=4))
+    assert len(steps) == 4 and FD.n_batches(20, 8, "random_rotation") == 3
     xb, yb = steps[0]
     assert torch.equal(yb, labels[:8])
     ks = [[j for j in range(4) if torch.equal(C.rotate(x[i], j), xb[i])] for i in range(8)]
     assert all(len(k) == 1 for k in ks) and len({k[0] for k in ks}) > 1
     with pytest.raises(ValueError):
-        next(C.make_batches(x, labels, batch_size=6, epochs=1, mode="orbit_complete", generator=gen))
+        next(FD.make_batches(x, labels, batch_size=6, epochs=1, mode="orbit_complete", generator=gen))
 
 
 def test_mse_one_hot_is_the_mean_over_batch_and_classes():
@@ -223,7 +225,7 @@ def test_mse_one_hot_is_the_mean_over_batch_and_classes():
     x, y = _images(5)
     out = net(x)
     manual = ((out - torch.eye(10, dtype=out.dtype)[y]) ** 2).sum() / 50
-    assert abs(float((C.mse_one_hot(net, (x, y)) - manual).detach())) < 1e-14
+    assert abs(float((FD.mse_one_hot(net, (x, y)) - manual).detach())) < 1e-14
 
 
 # ------------------------------------------------------------------------------------- exact checks N1-N3 (float64)
@@ -231,7 +233,7 @@ def test_mse_one_hot_is_the_mean_over_batch_and_classes():
 
 def _directions(net, x, y):
     net.zero_grad(set_to_none=True)
-    C.mse_one_hot(net, (x, y)).backward()
+    FD.mse_one_hot(net, (x, y)).backward()
     return C.step_directions(net)
 
 
@@ -277,11 +279,11 @@ def test_n3_orbit_complete_gradient_steps_keep_cross_on_e_while_skew_and_non_uni
     distances = {}
     for name, support, par in (("cross", "cross", "pixel"), ("skew", "skew", "pixel"), ("nu", "cross", "random")):
         _, net = _loaded(support, par, seed=7)
-        batches = C.make_batches(x, y, batch_size=16, epochs=2, mode="orbit_complete", generator=torch.Generator().manual_seed(0))
+        batches = FD.make_batches(x, y, batch_size=16, epochs=2, mode="orbit_complete", generator=torch.Generator().manual_seed(0))
         log = C.DistanceLog()
-        train_steps(net, batches, C.mse_one_hot, torch.optim.SGD(net.parameters(), lr=0.05), callbacks=[log])
+        train_steps(net, batches, FD.mse_one_hot, torch.optim.SGD(net.parameters(), lr=0.05), callbacks=[log])
         distances[name] = np.asarray(log.values)
-    assert len(distances["cross"]) == 1 + 2 * C.n_batches(24, 16, "orbit_complete")
+    assert len(distances["cross"]) == 1 + 2 * FD.n_batches(24, 16, "orbit_complete")
     assert distances["cross"].max() < 1e-13
     for name in ("skew", "nu"):
         assert distances[name][0] < 1e-13 and distances[name][-1] > 1e-5
@@ -293,15 +295,15 @@ def test_n3_orbit_complete_gradient_steps_keep_cross_on_e_while_skew_and_non_uni
 
 def test_epoch_means_prepend_the_start_and_average_partial_epochs():
     per_step = np.array([[0.0, 1, 2, 3, 4, 5], [1.0, 1, 1, 1, 1, 1]])
-    np.testing.assert_allclose(C.epoch_means(per_step, 2), [[0.0, 1.5, 3.5, 5.0], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(A1.epoch_means(per_step, 2), [[0.0, 1.5, 3.5, 5.0], [1.0, 1.0, 1.0, 1.0]])
 
 
 def test_run_a1_records_every_step_and_starts_on_e():
     x, labels = _images(40, seed=3, dtype=torch.float32)
-    data = C.ImageData(x=x, labels=labels, mean=0.0, std=1.0, indices=np.arange(40), source="random")
+    data = FD.ImageData(x=x, labels=labels, mean=0.0, std=1.0, indices=np.arange(40), source="random")
     runs = {}
-    for name in C.A1_CONFIGS:
-        runs[name] = run = C.run_a1(data, name, 0, widths=(4, 4), equi_epochs=1, aug_epochs=2, batch_size=20, equi_lr=0.01,
+    for name in A1.A1_CONFIGS:
+        runs[name] = run = A1.run_a1(data, name, 0, widths=(4, 4), equi_epochs=1, aug_epochs=2, batch_size=20, equi_lr=0.01,
                        aug_lr=0.01, orbit_steps=5, eval_images=(x[:10], labels[:10]))
         assert run.equi_loss.shape == (2,) and run.aug_loss.shape == (16,)
         assert run.aug_distance.shape == (17,) and run.orbit_distance.shape == (6,)
@@ -312,17 +314,17 @@ def test_run_a1_records_every_step_and_starts_on_e():
             assert run.aug_distance[0] == 0.0 and run.orbit_distance.max() < 1e-5
         else:
             assert run.orbit_distance[-1] > 1e-4
-    again = C.run_a1(data, "Skew", 0, widths=(4, 4), equi_epochs=1, aug_epochs=1, batch_size=20, equi_lr=0.01, aug_lr=0.01,
+    again = A1.run_a1(data, "Skew", 0, widths=(4, 4), equi_epochs=1, aug_epochs=1, batch_size=20, equi_lr=0.01, aug_lr=0.01,
                      aug_steps=3)
     np.testing.assert_array_equal(again.aug_distance, runs["Skew"].aug_distance[:4])  # seeded: same run, phase 2 capped
 
 
 def test_runs_panels_draw_thin_runs_under_a_thick_median():
-    from invlearn import plotting
+    from invlearn.flinth import plots as flinth_plots
 
     x = np.arange(5)
     values = np.vstack([x, 2 * x, 4 * x]).astype(float)
-    fig = plotting.runs_panels([plotting.RunsPanel(xlabel="Batch", ylabel="d", runs={"A": (x, values)},
+    fig = flinth_plots.runs_panels([flinth_plots.RunsPanel(xlabel="Batch", ylabel="d", runs={"A": (x, values)},
                                                    colors={"A": "#D81B60"}, ylim=(0, 0.01), sci=True)],
                                suptitle="Experimental results")
     lines = fig.axes[0].get_lines()

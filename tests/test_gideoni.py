@@ -3,10 +3,10 @@ import pytest
 import torch
 from scipy.integrate import solve_ivp
 
-from invlearn import gideoni as gd
-from invlearn.groups import reflection_group
-from invlearn.models import BatchedMLP
-from invlearn.training import TrainConfig, train
+from invlearn.gideoni import experiments as gd
+from invlearn.core.groups import reflection_group
+from invlearn.core.models import BatchedMLP
+from invlearn.core.training import TrainConfig, train
 
 
 def gen(seed=0):

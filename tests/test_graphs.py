@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from invlearn import graphs
+from invlearn.flinth import a2 as graphs
 
 SMALL = dict(channels=(4, 8), hidden=8)  # narrow networks: same layer shapes per channel, fast
 
@@ -213,11 +213,11 @@ def test_run_path_panels_draw_runs_and_their_median():
     import matplotlib
 
     matplotlib.use("Agg")
-    from invlearn import plotting
+    from invlearn.flinth import plots as flinth_plots
 
     x = np.array([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0], [0.0, 3.0, 6.0]])
     y = 0.1 * x
-    fig = plotting.run_path_panels({"a": (x, y), "b": (x, 2 * y)}, styles={"a": ("green", "-"), "b": ("red", ":")},
+    fig = flinth_plots.run_path_panels({"a": (x, y), "b": (x, 2 * y)}, styles={"a": ("green", "-"), "b": ("red", ":")},
                                    ylims=[1.0, 0.5], xlabel="x", ylabel="y")
     left, right = fig.axes
     assert len(left.lines) == 8 and right.get_ylim() == (0.0, 0.5)

@@ -1,9 +1,9 @@
 import numpy as np
 import torch
 
-from invlearn import groups
-from invlearn.groups import c4_rotations, constraint_matrix, orbit_basis, permutation_group, rotation_permutation
-from invlearn.metrics import invariant_proportion, noninvariant_norm
+from invlearn.core import groups
+from invlearn.core.groups import c4_rotations, constraint_matrix, orbit_basis, permutation_group, rotation_permutation
+from invlearn.core.metrics import invariant_proportion, noninvariant_norm
 
 
 def test_c4_elements_are_permutations_forming_a_group_of_order_4():
@@ -73,7 +73,7 @@ def test_permutation_group_closure_and_multi_generator_constraint():
 
 
 def test_seed_band():
-    from invlearn.metrics import seed_band
+    from invlearn.core.metrics import seed_band
 
     values = np.array([[1.0, 3.0], [2.0, 2.0], [0.0, 4.0]])
     mean, lo, hi = seed_band(values)
@@ -89,7 +89,7 @@ def test_seed_curves_draws_a_band_only_for_several_seeds():
     import matplotlib
 
     matplotlib.use("Agg")
-    from invlearn.plotting import seed_curves
+    from invlearn.core.plotting import seed_curves
 
     x = np.arange(4)
     fig = seed_curves(x, {"DA": np.ones((4, 3)) * [[1, 2, 3]], "one": np.zeros((4, 1))}, xlabel="e", ylabel="v")

@@ -1,21 +1,13 @@
-"""Curve and weight metrics of invlearn.metrics."""
+"""Curve and weight metrics of invlearn.core.metrics."""
 
 import numpy as np
 import pytest
 import torch
 
-from invlearn.groups import c4_rotations
-from invlearn.metrics import (
-    double_descent,
-    first_crossing,
-    invariant_proportion,
-    line_through_origin,
-    noninvariant_norm,
-    orbit_spread,
-    power_law_exponent,
-    seed_band,
-    settling_epoch,
-)
+from invlearn.core.groups import c4_rotations
+from invlearn.duan.metrics import double_descent, first_crossing, orbit_spread, settling_epoch
+from invlearn.core.metrics import invariant_proportion, noninvariant_norm, seed_band
+from invlearn.flinth.metrics import line_through_origin, power_law_exponent
 
 EPOCHS = np.arange(0, 100)
 

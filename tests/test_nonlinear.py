@@ -5,18 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from invlearn.data import mnist_problem
-from invlearn.duan import (
-    heldout_split,
-    median_invariance_discrepancy,
-    nonlinear_key,
-    orbit_outputs,
-    train_nonlinear_methods,
-)
-from invlearn.groups import c4_rotations
-from invlearn.metrics import invariance_discrepancy
-from invlearn.models import BatchedMLP
-from invlearn.training import TrainConfig, train
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.nonlinear import heldout_split, median_invariance_discrepancy, nonlinear_key, orbit_outputs, train_nonlinear_methods
+from invlearn.core.groups import c4_rotations
+from invlearn.duan.metrics import invariance_discrepancy
+from invlearn.core.models import BatchedMLP
+from invlearn.core.training import TrainConfig, train
 
 ACTS = ("leaky_relu", "relu", "swish", "tanh")
 
@@ -116,7 +110,8 @@ def test_eps_inv_is_zero_where_the_network_is_zero_on_the_orbit():
 
 
 def test_fig10_and_fig11_plots_have_their_facets_and_one_legend():
-    from invlearn import plotting
+    from invlearn.core import plotting
+    from invlearn.duan import plots as duan_plots
 
     x = np.arange(5)
     panels = {a: {"c": np.ones(5), "d": np.zeros(5)} for a in ("A", "B", "C", "D")}
@@ -125,6 +120,6 @@ def test_fig10_and_fig11_plots_have_their_facets_and_one_legend():
     assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends[0].get_texts()) == 2
     assert fig.axes[0].lines[0].get_color() == fig.axes[0].lines[1].get_color()
     bars = {r: {c: {a: {"FALSE": 2.0, "TRUE": 1.0} for a in ("x", "y", "z")} for c in ("G", "M")} for r in ("N1", "N2")}
-    fig = plotting.facet_bars(bars, xlabel="a", ylabel="b", legend_title="Bottleneck", log=True)
+    fig = duan_plots.facet_bars(bars, xlabel="a", ylabel="b", legend_title="Bottleneck", log=True)
     assert len(fig.axes) == 4 and fig.axes[3].get_title() == "N2 | M" and fig.axes[0].get_yscale() == "log"
     assert sorted(p.get_height() for p in fig.axes[0].patches) == [1.0] * 3 + [2.0] * 3

@@ -4,11 +4,11 @@ per-image-rotated batches, the regularised objective and the exact check N4."""
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-from invlearn import c4cnn as C
-from invlearn import nordenfors as N
-from invlearn.training import train_steps
+from invlearn.flinth import c4cnn as C
+from invlearn.flinth import a1 as A1
+from invlearn.flinth import b1 as N
+from invlearn.core.training import train_steps
 
 B1_WIDTHS = (16, 16)
 
@@ -106,7 +106,7 @@ def test_a_lockstep_sgd_step_is_every_member_s_standalone_step():
     train_steps(model, [(xs, y)], N.regularised_loss(gammas), torch.optim.SGD(model.parameters(), lr=0.1))
     for k, net in enumerate(nets):
         gamma = float(gammas[k])
-        train_steps(net, [(xs[k], y)], lambda m, b, g=gamma: C.ce_over_batch(m, b) + g / 2 * C.perp_norm_sq(m),
+        train_steps(net, [(xs[k], y)], lambda m, b, g=gamma: A1.ce_over_batch(m, b) + g / 2 * C.perp_norm_sq(m),
                     torch.optim.SGD(net.parameters(), lr=0.1))
         for stacked, own in zip(model.coefs, net.parameters()):
             assert torch.allclose(stacked[k], own, atol=1e-14, rtol=0)
@@ -117,7 +117,7 @@ def test_ce_over_batch_is_the_mean_cross_entropy_divided_by_the_batch_size():
     x, y = _images(8, dtype=torch.float64)
     logits = net(x)
     manual = -torch.log_softmax(logits, 1)[torch.arange(8), y].sum() / 8 / 8
-    assert abs(float((C.ce_over_batch(net, (x, y)) - manual).detach())) < 1e-15
+    assert abs(float((A1.ce_over_batch(net, (x, y)) - manual).detach())) < 1e-15
 
 
 def test_regularised_loss_gradient_is_data_gradient_plus_gamma_times_the_perp_part():
@@ -128,7 +128,7 @@ def test_regularised_loss_gradient_is_data_gradient_plus_gamma_times_the_perp_pa
     N.regularised_loss(gammas)(model, (xs, y)).backward()
     for k, net in enumerate(nets):
         net.zero_grad()
-        C.ce_over_batch(net, (x, y)).backward()
+        A1.ce_over_batch(net, (x, y)).backward()
         _, perp = _split(net)
         for layer, stacked_grad, w_perp in zip(net.layers, model.coefs, perp):
             expected = layer.coef.grad + float(gammas[k]) * w_perp.reshape(layer.coef.shape)  # pixel basis: coef = entry
@@ -243,7 +243,7 @@ def test_log_run_panels_draws_runs_medians_and_the_overlay():
     import matplotlib
 
     matplotlib.use("Agg")
-    from invlearn.plotting import log_run_panels
+    from invlearn.flinth.plots import log_run_panels
 
     x = np.arange(5)
     runs = np.array([[1.0, 0.5, 0.25, 0.1, 0.1], [2.0, 1.0, 0.5, 0.3, 0.2], [3.0, 2.0, 1.0, 0.5, 0.4]])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import invlearn
-from invlearn import runner
+from invlearn.book import runner
 
 TINY = '''# ---
 # jupyter:
@@ -33,7 +33,7 @@ sleep = 0.0  # seconds to wait before writing results
 # %%
 import time
 
-from invlearn.results import save_results
+from invlearn.book.results import save_results
 
 time.sleep(sleep)
 assert not fail, "asked to fail"

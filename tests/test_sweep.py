@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, invlearn
-from invlearn import runner, sweep
+from invlearn.book import runner, sweep
 from test_runner import TINY, default_sigint
 
 SWEEP_FILE = """notebook: tiny
@@ -246,8 +246,8 @@ PAGE = '''# ---
 sweep = "values"  # the sweep this page collects
 
 # %%
-from invlearn.results import save_results
-from invlearn.sweep import collect
+from invlearn.book.results import save_results
+from invlearn.book.sweep import collect
 
 table = collect(sweep)
 save_results("page", claim="the sweep has points", checks={"points": len(table) > 0},

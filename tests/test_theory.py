@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from invlearn.data import mnist_problem, with_group
-from invlearn.groups import c4_rotations, equivalent_representation
-from invlearn.models import BatchedMLP
-from invlearn.theory import (
+from invlearn.duan.problem import mnist_problem, with_group
+from invlearn.core.groups import c4_rotations, equivalent_representation
+from invlearn.core.models import BatchedMLP
+from invlearn.duan.theory import (
     augmented_accuracy,
     balanced_factors,
     closed_forms,
@@ -25,7 +25,7 @@ from invlearn.theory import (
     riemannian_gradient,
     truncate_svd,
 )
-from invlearn.training import TrainConfig, invariance_penalty, train
+from invlearn.core.training import TrainConfig, invariance_penalty, train
 
 F64 = torch.float64
 RANK = 2

@@ -2,13 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from invlearn.data import downsample, draw_subset, mnist_problem, orbit_augment
-from invlearn.duan import train_linear_methods
-from invlearn.groups import c4_rotations
-from invlearn.metrics import accuracy
-from invlearn.models import BatchedMLP
-from invlearn.theory import hardwired_optimum, squared_error, truncate_svd
-from invlearn.training import (
+from invlearn.core.data import downsample, draw_subset, orbit_augment
+from invlearn.duan.problem import mnist_problem
+from invlearn.duan.linear import train_linear_methods
+from invlearn.core.groups import c4_rotations
+from invlearn.core.metrics import accuracy
+from invlearn.core.models import BatchedMLP
+from invlearn.duan.theory import hardwired_optimum, squared_error, truncate_svd
+from invlearn.core.training import (
     SecondMoments,
     TrainConfig,
     batched_loss,
@@ -143,7 +144,7 @@ def test_hardwired_closed_form_beats_random_invariant_low_rank_maps(problem):
 
 
 def test_train_steps_is_plain_sgd_with_gradient_transform_and_callbacks():
-    from invlearn.training import train_steps
+    from invlearn.core.training import train_steps
 
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1, bias=False)

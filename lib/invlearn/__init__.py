@@ -1,17 +1,15 @@
 """invlearn: the shared library behind the invariance-learning reproduction book.
 
-Modules
--------
-groups    finite groups as representation matrices, projectors, constraint matrices, orbits
-data      real MNIST (embedded or on disk), preprocessing, orbit augmentation
-models    batched deep linear / two-layer networks, optionally hard-wired through an orbit basis
-training  the single training engine (K independent configurations as one batched program)
-c4cnn     C4-invariant CNNs with kernel supports and bases, projections onto E, MNIST batch makers
-metrics   accuracy, non-invariant norm, invariant proportion
-theory    closed-form optima of the linear problems
-plotting  the book's figure style; functions take arrays and return figures
-results   the per-notebook result file
-runner    papermill execution with validation, profiles, cache and atomic outputs
+Three layers; a test (``tests/test_layers.py``) enforces that each imports only from the layers below it:
+
+``invlearn.core``
+    groups, models, the one training engine, generic metrics, MNIST data, plotting style and generic panels.
+``invlearn.duan``, ``invlearn.gideoni``, ``invlearn.flinth``
+    one package per paper: its problem setup, experiments, closed forms and page-specific plots. A paper package
+    imports only ``invlearn.core``.
+``invlearn.book``
+    the book machinery: the notebook runner, sweeps, the command line, result files and the scorecard. It imports
+    no paper package and, at import time, nothing heavier than the standard library and YAML.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,3 +1,3 @@
-from invlearn.cli import main
+from invlearn.book.cli import main
 
 raise SystemExit(main())

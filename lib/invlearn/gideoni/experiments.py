@@ -1,9 +1,9 @@
 """Gideoni (2023), implicitly learned invariance and equivariance in linear regression.
 
 Conventions (paper): inputs are rows ``x`` ``(n, d)``; a group element acts by ``x -> x g``, stored as a
-:class:`~invlearn.groups.FiniteGroup` with ``rho(g) = g^T`` so that ``group.act(x)[h] = x g_h``. Linear models are
+:class:`~invlearn.core.groups.FiniteGroup` with ``rho(g) = g^T`` so that ``group.act(x)[h] = x g_h``. Linear models are
 ``f(x) = φ(x) W`` with ``φ(x) = (1, x)`` when there is a bias; ``W`` ``(p, c)`` is the transpose of a
-:class:`~invlearn.models.BatchedMLP` layer (see :func:`linear_parameters`).
+:class:`~invlearn.core.models.BatchedMLP` layer (see :func:`linear_parameters`).
 
 Contents:
 * symmetric data with exact orbits (:func:`orbit_dataset`) and the labels of the paper's figures;
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from invlearn.groups import FiniteGroup, permutation_group
-from invlearn.models import BatchedMLP
+from invlearn.core.groups import FiniteGroup, permutation_group
+from invlearn.core.models import BatchedMLP
 
 __all__ = [
     "swap_group",
@@ -437,7 +437,7 @@ def train_linear_models(
         init: optional ``(K, p, c)`` paper-convention weights replacing the default init.
         grid_size: points per axis of the exact-expectation grid (default 1000 in 1-d, exact for |x|; 100 in 2-d).
     """
-    from invlearn.training import MetricLogger, TrainConfig, train
+    from invlearn.core.training import MetricLogger, TrainConfig, train
 
     x = torch.stack([d.x for d in datasets])
     y = torch.stack([d.y for d in datasets])

@@ -1,70 +1,13 @@
-"""Metrics of Duan & Montúfar §6 on end-to-end matrices and network outputs.
-
-All functions accept a leading batch of configurations: ``W`` of shape ``(..., d_L, d_0)``.
-"""
+"""Curve readings and discrepancy measures of Duan & Montúfar's pages: spread on a rotation orbit (Figs 1, 6),
+settling epoch (Figs 2, 7), first crossing (Figs 4, 9), the double-descent detector (Figs 3, 8) and the
+invariance discrepancy ε_inv of App. C.3 (Fig. 11)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from invlearn.groups import split_weights
-
-__all__ = [
-    "accuracy",
-    "noninvariant_part",
-    "noninvariant_norm",
-    "invariant_proportion",
-    "seed_band",
-    "orbit_spread",
-    "settling_epoch",
-    "first_crossing",
-    "double_descent",
-    "invariance_discrepancy",
-    "line_through_origin",
-    "power_law_exponent",
-]
-
-
-def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Fraction of samples whose argmax output equals the label.
-
-    Args:
-        outputs: ``(..., n, c)``; labels: ``(n,)`` int64.
-    Returns:
-        ``(...)`` accuracies in [0, 1].
-    """
-    return (outputs.argmax(dim=-1) == labels).to(torch.float64).mean(dim=-1)
-
-
-def noninvariant_part(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-    """``W_⊥ = W (I - Gbar)`` (spec §6), ``(..., d_L, d_0)``; ``W - W_⊥ = W Gbar`` is the invariant part."""
-    return split_weights(w, projector)[1]
-
-
-def noninvariant_norm(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-    """``||W_⊥||_F = ||W (I - Gbar)||_F`` (Figs 3/8), shape ``(...)``."""
-    return torch.linalg.matrix_norm(noninvariant_part(w, projector))
-
-
-def invariant_proportion(w: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-    """``||W Gbar||_F^2 / ||W||_F^2`` (Figs 4/9), shape ``(...)``; 1 exactly for invariant ``W``."""
-    inv = torch.linalg.matrix_norm(w @ projector.to(w.dtype)) ** 2
-    return inv / torch.linalg.matrix_norm(w) ** 2
-
-
-def seed_band(values: np.ndarray, band: str = "minmax") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over seeds and a band: ``values`` ``(T, S)`` -> ``(mean, lower, upper)``, each ``(T,)``.
-
-    ``band="minmax"``: the seeds' minimum and maximum; ``band="sd"``: mean ± one standard deviation (ddof 1).
-    """
-    mean = values.mean(axis=1)
-    if band == "minmax":
-        return mean, values.min(axis=1), values.max(axis=1)
-    if band == "sd":
-        sd = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros_like(mean)
-        return mean, mean - sd, mean + sd
-    raise ValueError(f"band must be 'minmax' or 'sd', not {band!r}")
+__all__ = ["orbit_spread", "settling_epoch", "first_crossing", "double_descent", "invariance_discrepancy"]
 
 
 def orbit_spread(entries: np.ndarray, relative: bool = False) -> np.ndarray:
@@ -107,28 +50,6 @@ def double_descent(epochs: np.ndarray, curve: np.ndarray, rise: float) -> dict:
         "rise": float(lifted[t_max]),
         "drop_after_max": float(curve[t_max] - curve[-1]),
     }
-
-
-def line_through_origin(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares fit ``y ≈ s x`` of a curve through the origin, ``x``, ``y`` ``(T,)``.
-
-    Returns:
-        ``(s, r)``: the slope ``s = <x, y> / <x, x>`` and the relative residual ``r = ‖y − s x‖ / ‖y‖`` (0 for a
-        straight line through the origin).
-    """
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    slope = float(x @ y / (x @ x))
-    return slope, float(np.linalg.norm(y - slope * x) / np.linalg.norm(y))
-
-
-def power_law_exponent(x: np.ndarray, y: np.ndarray) -> float:
-    """Exponent ``a`` of the least-squares fit ``log y ≈ a log x + b`` over the points with ``x, y > 0``.
-
-    1 for a curve growing linearly in ``x``, 1/2 for ``y ∝ √x`` (e.g. a random walk against steps taken).
-    """
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    keep = (x > 0) & (y > 0)
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
 def invariance_discrepancy(orbit_outputs: torch.Tensor, per_class: bool = False) -> torch.Tensor:

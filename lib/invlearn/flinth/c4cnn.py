@@ -16,7 +16,7 @@ so one class covers all parametrisations of the chapter:
 * ``"random"`` (non-unitary): per conv layer one Gaussian ``|Ω|×|Ω|`` matrix ``C``, ``B_i = Σ_j C_ij e_j / ‖·‖_F``;
   the linear layer is a plain dense map as in the authors' code. ``MM* ≠ Π_L``: it does not commute with the twirl.
 
-``Π_E`` of every layer is an :class:`invlearn.groups.OrbitProjector` (support mask Ω for the kernels, none for the
+``Π_E`` of every layer is an :class:`invlearn.core.groups.OrbitProjector` (support mask Ω for the kernels, none for the
 linear maps), and the distance to E is ``(Σ_l ‖W_l − Π_E W_l‖_F²)^{1/2}`` on the materialised weights in float64.
 
 Architecture (no biases): Conv(1→c₁) → AvgPool2 → tanh → LayerNorm(14×14) → Conv(c₁→c₂) → AvgPool2 → tanh →
@@ -27,15 +27,14 @@ affine parameters. ``widths = (32, 64, 64)`` is A1, ``(16, 16)`` is B1.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from invlearn.groups import OrbitProjector, rotation_permutation
+from invlearn.core.groups import OrbitProjector, rotation_permutation
 
 __all__ = [
     "SUPPORTS",
@@ -62,19 +61,6 @@ __all__ = [
     "perturb_off_e",
     "StackedC4CNN",
     "StackedDistanceLog",
-    "ce_over_batch",
-    "ImageData",
-    "mnist_images",
-    "BATCH_MODES",
-    "n_batches",
-    "make_batches",
-    "mse_one_hot",
-    "evaluate",
-    "stream_seed",
-    "A1_CONFIGS",
-    "A1Run",
-    "run_a1",
-    "epoch_means",
 ]
 
 SUPPORTS: dict[str, np.ndarray] = {
@@ -363,7 +349,7 @@ def step_directions(model: C4CNN) -> list[torch.Tensor]:
 
 
 class DistanceLog:
-    """Step callback for :func:`invlearn.training.train_steps`: records :func:`distance_to_e` at step 0 and after
+    """Step callback for :func:`invlearn.core.training.train_steps`: records :func:`distance_to_e` at step 0 and after
     every step. ``values``: list of floats, length ``n_steps + 1``."""
 
     def __init__(self) -> None:
@@ -474,7 +460,7 @@ class StackedC4CNN(nn.Module):
 
 
 class StackedDistanceLog:
-    """Step callback for :func:`invlearn.training.train_steps` on a :class:`StackedC4CNN`: records
+    """Step callback for :func:`invlearn.core.training.train_steps` on a :class:`StackedC4CNN`: records
     :meth:`StackedC4CNN.distances` at step 0 and after every step (so entry ``k`` is the distance before step
     ``k + 1``). ``values``: ``(n_steps + 1, K)`` float64 after training."""
 
@@ -492,280 +478,6 @@ class StackedDistanceLog:
 # ---------------------------------------------------------------------------------------------------- data, batches
 
 
-@dataclass(frozen=True)
-class ImageData:
-    """MNIST images for the CNNs.
-
-    Attributes:
-        x: ``(N, 1, 28, 28)`` float32, normalised by ``(x/255 − mean)/std``; labels: ``(N,)`` int64.
-        mean, std: scalars over all pixels of these N training images (pixels in [0, 1]).
-        indices: ``(N,)`` indices into the source; source: where the digits came from.
-    """
-
-    x: torch.Tensor
-    labels: torch.Tensor
-    mean: float
-    std: float
-    indices: np.ndarray
-    source: str
-
-
-def mnist_images(
-    n: int | None = None,
-    seed: int = 0,
-    normalise: bool = True,
-    split: str = "train",
-    stats: tuple[float, float] | None = None,
-    root=None,
-) -> ImageData:
-    """MNIST digits (full MNIST when on disk, else the embedded 5,000 training digits), permuted with ``seed``.
-
-    Args:
-        n: number of digits (default all); the first ``n`` of a seeded permutation (:func:`invlearn.data.draw_subset`),
-            so the class-sorted embedded set is shuffled.
-        normalise: standardise the pixels (A1); ``False`` keeps them in [0, 1] (B1).
-        split: ``"train"`` or ``"test"`` (the test split needs full MNIST on disk).
-        stats: ``(mean, std)`` to standardise with (e.g. the training digits' for test digits); default: these
-            digits' own.
-    """
-    from invlearn.data import draw_subset, load_mnist
-
-    raw = load_mnist(split, root)
-    idx = draw_subset(raw.labels, raw.labels.shape[0] if n is None else n, seed)
-    x = torch.from_numpy(raw.images[idx].astype(np.float64) / 255.0)
-    if not normalise:
-        mean, std = 0.0, 1.0
-    else:
-        mean, std = stats if stats is not None else (float(x.mean()), float(x.std()))
-    x = ((x - mean) / std).to(torch.float32).unsqueeze(1)
-    return ImageData(x=x, labels=torch.from_numpy(raw.labels[idx]), mean=mean, std=std, indices=idx, source=raw.source)
-
-
-BATCH_MODES = ("plain", "rotated_copies", "random_rotation", "orbit_complete")
-"""Batch makers of :func:`make_batches`:
-
-* ``"plain"``: the images as they are (phase 1 of A1);
-* ``"rotated_copies"``: the 4n-image data set ``[x, rot x, rot² x, rot³ x]`` (A1 phase 2), batches drawn from it, so
-  rotations are random across batches, never orbit-complete; an epoch is 4n images;
-* ``"random_rotation"``: each image rotated by an independent uniform ``k·90°`` (B1); an epoch is n images;
-* ``"orbit_complete"``: ``batch_size/4`` images, each with its 4 rotations (check N3); an epoch is 4n images.
-"""
-
-
-def n_batches(n: int, batch_size: int, mode: str) -> int:
-    """Batches per epoch of :func:`make_batches` for ``n`` images (a last partial batch counts)."""
-    per_epoch = 4 * n if mode in ("rotated_copies", "orbit_complete") else n
-    return -(-per_epoch // batch_size)
-
-
-def make_batches(
-    x: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    batch_size: int,
-    epochs: int,
-    mode: str,
-    generator: torch.Generator,
-    shuffle: bool = True,
-    max_steps: int | None = None,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Yield ``(x_b (b, 1, 28, 28), labels_b (b,))`` minibatches for :func:`invlearn.training.train_steps`.
-
-    Args:
-        mode: one of :data:`BATCH_MODES`.
-        shuffle: a new random order every epoch (else the data order; rotations stay random).
-        max_steps: stop after this many batches (``None``: ``epochs`` full epochs).
-    """
-    if mode not in BATCH_MODES:
-        raise ValueError(f"mode must be one of {BATCH_MODES}, not {mode!r}")
-    if mode == "orbit_complete" and batch_size % 4:
-        raise ValueError("orbit-complete batches need a batch size divisible by 4")
-    n = x.shape[0]
-    step = 0
-    for _ in range(epochs):
-        size = 4 * n if mode == "rotated_copies" else n
-        order = torch.randperm(size, generator=generator) if shuffle else torch.arange(size)
-        per = batch_size // 4 if mode == "orbit_complete" else batch_size
-        for start in range(0, size, per):
-            if max_steps is not None and step >= max_steps:
-                return
-            idx = order[start : start + per]
-            if mode == "plain":
-                xb, yb = x[idx], labels[idx]
-            elif mode == "rotated_copies":
-                xb, yb = rotate_each(x[idx % n], idx // n), labels[idx % n]
-            elif mode == "random_rotation":
-                k = torch.randint(0, 4, (idx.shape[0],), generator=generator)
-                xb, yb = rotate_each(x[idx], k), labels[idx]
-            else:
-                base = x[idx]
-                xb = torch.cat([rotate(base, k) for k in range(4)])
-                yb = labels[idx].repeat(4)
-            step += 1
-            yield xb, yb
-
-
-def mse_one_hot(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """A1 loss: ``mse_loss(model(x), one_hot(y))``, the mean over batch × classes (authors' code)."""
-    xb, yb = batch
-    out = model(xb)
-    return F.mse_loss(out, F.one_hot(yb, out.shape[-1]).to(out.dtype))
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> tuple[float, float]:
-    """``(mean mse_one_hot loss, accuracy)`` of ``model`` on ``x`` ``(N, 1, 28, 28)``, ``labels`` ``(N,)``."""
-    loss, correct = 0.0, 0
-    for start in range(0, x.shape[0], batch_size):
-        xb, yb = x[start : start + batch_size], labels[start : start + batch_size]
-        out = model(xb)
-        loss += float(F.mse_loss(out, F.one_hot(yb, out.shape[-1]).to(out.dtype), reduction="sum")) / out.shape[-1]
-        correct += int((out.argmax(1) == yb).sum())
-    return loss / x.shape[0], correct / x.shape[0]
-
-
-def stream_seed(*keys: int) -> int:
-    """A 63-bit seed for the random stream named by integer ``keys`` (e.g. ``(run seed, purpose)``), via
-    ``numpy.random.SeedSequence``: distinct keys give independent streams."""
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-
 # -------------------------------------------------------------------------------------------------- A1 (spec §4)
 
-A1_CONFIGS: dict[str, tuple[str, str]] = {
-    "Cross": ("cross", "pixel"),
-    "Skew": ("skew", "pixel"),
-    "Non-Unitary": ("cross", "random"),
-}
-"""A1's configurations: name -> (support Ω, basis of the unconstrained net)."""
 
-
-@dataclass
-class A1Run:
-    """One A1 run (spec §4): equivariant phase 1, load, augmented phase 2, optional orbit-complete phase 2.
-
-    Attributes:
-        config: a key of :data:`A1_CONFIGS`; seed: the run's seed.
-        equi_loss: ``(n₁,)`` phase-1 batch losses; aug_loss: ``(n₂,)`` phase-2 batch losses.
-        aug_distance: ``(n₂ + 1,)`` distance to E after the load (index 0) and after every phase-2 step.
-        orbit_distance: ``(n₃ + 1,)`` the same with orbit-complete batches from the same start (``None`` if not run).
-        final_layer_distance: ``(n_layers,)`` per-layer distances at the end of phase 2.
-        load_residual: float64 least-squares residual of the load.
-        evaluation: ``{"equivariant": (loss, acc), "augmented": (loss, acc)}`` on the evaluation images.
-        seconds: wall time per phase ``{"equivariant", "augmented", "orbit_complete"}``.
-    """
-
-    config: str
-    seed: int
-    equi_loss: np.ndarray
-    aug_loss: np.ndarray
-    aug_distance: np.ndarray
-    orbit_distance: np.ndarray | None
-    final_layer_distance: np.ndarray
-    load_residual: float
-    evaluation: dict[str, tuple[float, float]]
-    seconds: dict[str, float]
-
-
-def run_a1(
-    data: ImageData,
-    config: str,
-    seed: int,
-    *,
-    widths: Sequence[int] = (32, 64, 64),
-    equi_epochs: int = 250,
-    aug_epochs: int = 10,
-    aug_steps: int = 0,
-    batch_size: int = 100,
-    equi_lr: float = 5e-4,
-    aug_lr: float = 2.5e-4,
-    orbit_steps: int = 0,
-    eval_images: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> A1Run:
-    """One run of A1 (Flinth & Ohlsson v3+, spec §4), every step through :func:`invlearn.training.train_steps`.
-
-    1. Phase 1: a fresh equivariant net (support Ω of ``config``) trained by SGD (``equi_lr``, no momentum or weight
-       decay) on shuffled ``plain`` batches for ``equi_epochs`` epochs; SGD on the orthonormal E-coefficients is the
-       equivariant flow ``dA = -Π_E ∇R``.
-    2. Its weights are loaded into the unconstrained net of ``config`` (:func:`load_equivariant`).
-    3. Phase 2: SGD (``aug_lr``) on ``rotated_copies`` batches (the 4×-concatenated data set, shuffled) for
-       ``aug_epochs`` epochs, or ``aug_steps`` steps when positive; :func:`distance_to_e` after every step.
-    4. Optionally (``orbit_steps > 0``) a copy of the loaded net trained the same way on ``orbit_complete`` batches
-       for ``orbit_steps`` steps (check N3).
-
-    Random streams (:func:`stream_seed`): init and random basis ``(seed, config index)``; batch orders
-    ``(seed, phase)``, shared by the configurations of a run. Loss: :func:`mse_one_hot`.
-    """
-    import copy
-    import time
-
-    from invlearn.training import train_steps
-
-    if config not in A1_CONFIGS:
-        raise ValueError(f"config must be one of {list(A1_CONFIGS)}, not {config!r}")
-    support, basis = A1_CONFIGS[config]
-    index = list(A1_CONFIGS).index(config)
-    init = torch.Generator().manual_seed(stream_seed(seed, 10 + index))
-    order = lambda phase: torch.Generator().manual_seed(stream_seed(seed, phase))  # noqa: E731
-    x, labels = data.x, data.labels
-    seconds: dict[str, float] = {}
-    evaluation: dict[str, tuple[float, float]] = {}
-
-    equi = c4_cnn(widths, support, "equivariant", init)
-    start = time.perf_counter()
-    equi_loss = train_steps(
-        equi, make_batches(x, labels, batch_size=batch_size, epochs=equi_epochs, mode="plain", generator=order(1)),
-        mse_one_hot, torch.optim.SGD(equi.parameters(), lr=equi_lr), desc=f"{config} equivariant")
-    seconds["equivariant"] = time.perf_counter() - start
-    if eval_images is not None:
-        evaluation["equivariant"] = evaluate(equi, *eval_images)
-
-    net = c4_cnn(widths, support, basis, init)
-    residual = load_equivariant(net, equi)
-    start_net = copy.deepcopy(net) if orbit_steps > 0 else None
-    log = DistanceLog()
-    start = time.perf_counter()
-    aug_loss = train_steps(
-        net, make_batches(x, labels, batch_size=batch_size, epochs=aug_epochs, mode="rotated_copies",
-                          generator=order(2), max_steps=aug_steps or None),
-        mse_one_hot, torch.optim.SGD(net.parameters(), lr=aug_lr), callbacks=[log], desc=f"{config} augmented")
-    seconds["augmented"] = time.perf_counter() - start
-    if eval_images is not None:
-        evaluation["augmented"] = evaluate(net, *eval_images)
-
-    orbit = None
-    if start_net is not None:
-        orbit_log = DistanceLog()
-        epochs = -(-orbit_steps // n_batches(x.shape[0], batch_size, "orbit_complete"))
-        start = time.perf_counter()
-        train_steps(
-            start_net, make_batches(x, labels, batch_size=batch_size, epochs=epochs, mode="orbit_complete",
-                                    generator=order(3), max_steps=orbit_steps),
-            mse_one_hot, torch.optim.SGD(start_net.parameters(), lr=aug_lr), callbacks=[orbit_log],
-            desc=f"{config} orbit-complete")
-        seconds["orbit_complete"] = time.perf_counter() - start
-        orbit = np.asarray(orbit_log.values)
-    return A1Run(config=config, seed=seed, equi_loss=equi_loss, aug_loss=aug_loss, aug_distance=np.asarray(log.values),
-                 orbit_distance=orbit, final_layer_distance=layer_distances(net), load_residual=residual,
-                 evaluation=evaluation, seconds=seconds)
-
-
-def epoch_means(per_step: np.ndarray, steps_per_epoch: int) -> np.ndarray:
-    """Per-epoch means of per-batch values, the start value prepended (A1's left panel).
-
-    Args:
-        per_step: ``(..., T + 1)``: index 0 the start, then one value per batch.
-    Returns:
-        ``(..., E + 1)`` with ``E = ceil(T / steps_per_epoch)``; a last partial epoch is averaged over its batches.
-    """
-    start, batches = per_step[..., :1], per_step[..., 1:]
-    n_epochs = -(-batches.shape[-1] // steps_per_epoch)
-    means = [batches[..., e * steps_per_epoch : (e + 1) * steps_per_epoch].mean(-1, keepdims=True) for e in range(n_epochs)]
-    return np.concatenate([start, *means], axis=-1)
-
-
-def ce_over_batch(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """B1 data term (Nordenfors & Flinth's code): ``cross_entropy(model(x), y)``, mean-reduced, then divided again
-    by the batch size ``B``. ``x`` ``(B, 1, 28, 28)``, ``y`` ``(B,)``."""
-    xb, yb = batch
-    return F.cross_entropy(model(xb), yb) / xb.shape[0]

@@ -10,7 +10,7 @@ PROGRESS_ENV = "INVLEARN_PROGRESS"
 """``0`` turns training progress bars off (the runner does, so executed pages stay clean)."""
 
 CHECKS_ENV = "INVLEARN_CHECKS"
-"""``record``: :func:`invlearn.results.assert_checks` records failed checks instead of raising (sweep points);
+"""``record``: :func:`invlearn.book.results.assert_checks` records failed checks instead of raising (sweep points);
 anything else, or unset: it raises."""
 
 PROFILE_ENV = "INVLEARN_PROFILE"

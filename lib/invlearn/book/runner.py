@@ -47,8 +47,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from invlearn.results import generated_dir, repo_root
-from invlearn.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
+from invlearn.book.results import generated_dir, repo_root
+from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
 __all__ = [
     "Parameter",
@@ -302,7 +302,7 @@ def resolve_parameters(
 
 
 def _library_digest() -> str:
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
@@ -449,7 +449,7 @@ def run_notebook(
     ``threads`` caps the kernel's BLAS/OpenMP threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): parallel
     notebooks must share the cores, since oversubscribed PyTorch kernels slow down by an order of magnitude.
     ``record_checks`` lets a failed check be recorded in the result file instead of failing the run (see
-    :func:`invlearn.results.assert_checks`); sweeps use it, so that a point where the claim does not hold is a
+    :func:`invlearn.book.results.assert_checks`); sweeps use it, so that a point where the claim does not hold is a
     result, not an error.
 
     Returns an outcome rather than raising on notebook failure; ``KeyboardInterrupt`` propagates after the
@@ -494,7 +494,7 @@ def run_notebook(
                     log_output=False,
                 )
             if not staged_json.is_file():
-                raise RuntimeError("the notebook wrote no result file (call invlearn.results.save_results)")
+                raise RuntimeError("the notebook wrote no result file (call invlearn.book.results.save_results)")
         except Exception as exc:  # noqa: BLE001 - any notebook failure is reported, not raised
             if staged_nb.is_file():
                 os.replace(staged_nb, failed_nb)

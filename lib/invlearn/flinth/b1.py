@@ -1,16 +1,16 @@
 """Nordenfors & Flinth (2025), experiment B1: distance to E under SGD with the penalty ``(γ/2)‖Π_{E⊥}A‖²``.
 
 Spec §7 of ``flinth_nordenfors.md`` (Result 4). Per run, one equivariant C4 CNN (full 3×3 support, widths (16, 16),
-:mod:`invlearn.c4cnn`) is copied into two unitary unconstrained (pixel-basis) nets, a *nominal* and an *augmented*
+:mod:`invlearn.flinth.c4cnn`) is copied into two unitary unconstrained (pixel-basis) nets, a *nominal* and an *augmented*
 one, and each copy is moved off E by its own perturbation ``N − Π_E N``, ``N`` i.i.d. N(0, σ²) per weight entry
-(:func:`invlearn.c4cnn.perturb_off_e`). Both train with plain SGD on the same batches in a fixed order, with the
+(:func:`invlearn.flinth.c4cnn.perturb_off_e`). Both train with plain SGD on the same batches in a fixed order, with the
 objective of the authors' code
 
     L_k = CE_mean(net_k(x_k), y) / B + (γ_k / 2) Σ_l ‖W_l − Π_E W_l‖_F²,
 
 where ``x_k`` is the batch itself (nominal) or the batch with every image rotated by an independent uniform
-``k·90°`` (augmented). All γ × runs × modes nets are one :class:`invlearn.c4cnn.StackedC4CNN` trained by
-:func:`invlearn.training.train_steps` on the summed objective, so each net follows its standalone SGD path.
+``k·90°`` (augmented). All γ × runs × modes nets are one :class:`invlearn.flinth.c4cnn.StackedC4CNN` trained by
+:func:`invlearn.core.training.train_steps` on the summed objective, so each net follows its standalone SGD path.
 
 Exact property (check N4): for a unitary basis the penalty's gradient in weight space is ``γ (W − Π_E W)``, so the
 penalty alone maps the E⊥ part ``W_⊥ ↦ (1 − ηγ) W_⊥`` per step and leaves ``Π_E W`` unchanged.
@@ -26,16 +26,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from invlearn.c4cnn import (
+from invlearn.core.training import train_steps
+from invlearn.flinth.c4cnn import (
     StackedC4CNN,
     StackedDistanceLog,
     c4_cnn,
     load_equivariant,
-    make_batches,
-    n_batches,
     perturb_off_e,
 )
-from invlearn.training import train_steps
+from invlearn.flinth.data import make_batches, n_batches
 
 __all__ = [
     "MODES",
@@ -89,7 +88,7 @@ def start_nets(
     widths: Sequence[int], sigma: float, generator: torch.Generator
 ) -> tuple[dict[str, torch.nn.Module], dict[str, float]]:
     """The start of one run: an equivariant net (full support, spec §3 init) copied into a nominal and an augmented
-    pixel-basis net, each then perturbed off E independently (:func:`invlearn.c4cnn.perturb_off_e`).
+    pixel-basis net, each then perturbed off E independently (:func:`invlearn.flinth.c4cnn.perturb_off_e`).
 
     Returns:
         ``({mode: net}, {mode: ‖Δ‖})``, the nets and the norms of their perturbations.
@@ -137,7 +136,7 @@ def lockstep_batches(
 
 def regularised_loss(gammas: torch.Tensor) -> Callable[[StackedC4CNN, tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
     """The summed B1 objective ``Σ_k [CE_mean(net_k(x_k), y)/B + (γ_k/2) ‖Π_{E⊥} W_k‖²]`` for
-    :func:`invlearn.training.train_steps` (each term is :func:`invlearn.c4cnn.ce_over_batch` plus the penalty).
+    :func:`invlearn.core.training.train_steps` (each term is :func:`invlearn.flinth.c4cnn.ce_over_batch` plus the penalty).
 
     Args:
         gammas: ``(K,)`` γ per member.

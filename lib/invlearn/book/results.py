@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from invlearn.settings import CHECKS_ENV, OUTPUT_ENV
+from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV
 
 __all__ = [
     "repo_root",
@@ -57,7 +57,7 @@ def output_dir() -> Path:
 
 
 def figure_stem(notebook: str) -> Path:
-    """``<output dir>/figures/<notebook>``; :func:`invlearn.plotting.save_figure` adds ``.png``/``.svg``."""
+    """``<output dir>/figures/<notebook>``; :func:`invlearn.core.plotting.save_figure` adds ``.png``/``.svg``."""
     return output_dir() / "figures" / notebook
 
 

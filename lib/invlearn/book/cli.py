@@ -12,8 +12,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from invlearn import runner
-from invlearn.results import repo_root
+from invlearn.book import runner
+from invlearn.book.results import repo_root
 
 __all__ = ["main", "build_parser"]
 
@@ -93,7 +93,7 @@ def _report(outcome: runner.RunOutcome) -> None:
 def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list:
     """Run the sweep of every sweep page in ``plan`` (validated first, finished points reused); a page whose sweep
     has failed points is not run and counts as failed."""
-    from invlearn import sweep
+    from invlearn.book import sweep
 
     pages = [(spec, params, runner.sweep_of(spec, params)) for spec, params in plan if runner.sweep_of(spec, params)]
     specs = {}
@@ -159,7 +159,7 @@ def _sweep_spec(args: argparse.Namespace):
     import hashlib
     import json
 
-    from invlearn import sweep
+    from invlearn.book import sweep
 
     fixed = dict(runner.parse_assignment(text) for text in args.param)
     path = sweep.sweep_from_file(args.name)
@@ -186,7 +186,7 @@ def _terminate(signum, frame):
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import signal
 
-    from invlearn import sweep
+    from invlearn.book import sweep
 
     spec = _sweep_spec(args)
     signal.signal(signal.SIGTERM, _terminate)  # a batch system's stop is handled like Ctrl-C
@@ -210,7 +210,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from invlearn import sweep
+    from invlearn.book import sweep
 
     table = sweep.collect(args.sweep, profile=args.profile)
     folder = sweep.find_sweep(args.sweep, profile=args.profile)
@@ -223,7 +223,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_scorecard() -> int:
-    from invlearn.scorecard import write_scorecard
+    from invlearn.book.scorecard import write_scorecard
 
     path = write_scorecard()
     print(f"wrote {path}")

@@ -2,7 +2,7 @@
 
 ``train_steps`` is the one step loop for arbitrary modules (CNNs, graph networks): one optimizer step per batch,
 an optional gradient transform (e.g. a projection onto an equivariant subspace) between backward and step, and
-callbacks after every step. ``train`` fits the K configurations of a :class:`~invlearn.models.BatchedMLP` at once. The objective is the
+callbacks after every step. ``train`` fits the K configurations of a :class:`~invlearn.core.models.BatchedMLP` at once. The objective is the
 **sum over configurations** of each configuration's own loss (data loss + its own penalty), so each
 configuration's gradient is exactly the gradient of its standalone run, and Adam/SGD, being elementwise,
 update it exactly as a standalone optimizer would: K batched configurations reproduce K separate runs up
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from invlearn.models import BatchedMLP
-from invlearn.settings import PROGRESS_ENV
+from invlearn.core.models import BatchedMLP
+from invlearn.core.settings import PROGRESS_ENV
 
 __all__ = [
     "TrainConfig",

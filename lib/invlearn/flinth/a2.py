@@ -18,9 +18,9 @@ Layers (no biases), with ``n = 10`` nodes, ``x = vec(adjacency) - 0.5`` of lengt
 * head (never projected, never measured): ``LayerNorm(c2, no affine) -> Linear(c2, hidden) -> σ -> Linear(hidden, 1)
   -> sigmoid``; σ is LeakyReLU(0.01). Loss: mean binary cross-entropy.
 
-Every ``Π_E`` is an :class:`invlearn.groups.OrbitProjector` built from two generators of ``S_n`` (a transposition and
-an ``n``-cycle) acting on index tuples (:func:`invlearn.groups.tuple_permutation`). Training runs through
-:func:`invlearn.training.train_steps`, the three modes of one run as one ``nn.ModuleList`` with summed losses (their
+Every ``Π_E`` is an :class:`invlearn.core.groups.OrbitProjector` built from two generators of ``S_n`` (a transposition and
+an ``n``-cycle) acting on index tuples (:func:`invlearn.core.groups.tuple_permutation`). Training runs through
+:func:`invlearn.core.training.train_steps`, the three modes of one run as one ``nn.ModuleList`` with summed losses (their
 parameters are disjoint, so each gets exactly its own gradient).
 
 Distances (float64, over layers 1–2): ``‖A − A⁰‖ = (Σ_k ‖A_k − A_k⁰‖²)^{1/2}`` and
@@ -41,8 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from invlearn.groups import OrbitProjector, tuple_permutation
-from invlearn.training import StepCallback, train_steps
+from invlearn.core.groups import OrbitProjector, tuple_permutation
+from invlearn.core.training import StepCallback, train_steps
 
 __all__ = [
     "MODES",
@@ -361,7 +361,7 @@ def train_graph_run(
     with plain SGD; the equivariant mode's layer-1/2 gradients are projected onto ``E`` first.
 
     Args:
-        callbacks: further :data:`invlearn.training.StepCallback` s, called with the ``nn.ModuleList`` of the three
+        callbacks: further :data:`invlearn.core.training.StepCallback` s, called with the ``nn.ModuleList`` of the three
             networks (order :data:`MODES`) at step 0 and after every step.
     Returns:
         :class:`GraphRuns` with ``R = 1``.

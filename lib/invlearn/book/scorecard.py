@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from invlearn.results import generated_dir, repo_root
-from invlearn.runner import discover
+from invlearn.book.results import generated_dir, repo_root
+from invlearn.book.runner import discover
 
 __all__ = ["scorecard_rows", "scorecard_markdown", "write_scorecard"]
 

@@ -3,7 +3,7 @@ or on a Dask cluster.
 
 A sweep is a notebook name, fixed ``parameters``, a ``grid`` (parameter -> values) and optionally ``seeds`` N
 (adds ``seed = 0 … N−1`` to the grid). Its points are the Cartesian product of the grid, in the order the grid
-names them. Every point is one :func:`invlearn.runner.run_notebook` execution (same validation, cache, atomic
+names them. Every point is one :func:`invlearn.book.runner.run_notebook` execution (same validation, cache, atomic
 writes and result file) into ``sweeps_out/<sweep>/points/<point id>/`` (``sweeps_out/<sweep>.<profile>/`` under
 a profile other than ``paper``); the point id is a digest of the point's
 notebook, profile and parameters, so a rerun of the same sweep finds its finished points (cache hits) and redoes
@@ -28,7 +28,7 @@ A scalar grid value for a parameter whose default is a list means the one-elemen
 ``lambdas = [0.1]``). ``{logspace: [a, b, n]}`` is ``n`` values from ``10**a`` to ``10**b`` rounded to 4
 significant digits; ``{linspace: [a, b, n]}`` likewise on a linear scale.
 
-Points run with their checks recorded, not asserted (see :func:`invlearn.results.assert_checks`): a point where
+Points run with their checks recorded, not asserted (see :func:`invlearn.book.results.assert_checks`): a point where
 the figure's claim does not hold is a result (``check_passed`` false in the table), a point whose notebook raises
 is a failure.
 """
@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import shutil
 import signal
@@ -50,8 +49,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from invlearn import runner
-from invlearn.results import repo_root
+from invlearn.book import runner
+from invlearn.book.results import repo_root
 
 __all__ = [
     "SweepSpec",
@@ -140,7 +139,7 @@ class SweepOutcome:
 
 def parse_grid_values(text: str) -> tuple[str, list[Any]]:
     """``"key=v1,v2,…"`` -> ``(key, [v1, v2, …])``: commas inside brackets or quotes do not split; each value is
-    read like a ``-p`` value (:func:`invlearn.runner.parse_assignment`)."""
+    read like a ``-p`` value (:func:`invlearn.book.runner.parse_assignment`)."""
     if "=" not in text:
         raise runner.ParameterError(f"--grid expects key=v1,v2,…, got {text!r}")
     key, raw = text.split("=", 1)
@@ -287,7 +286,7 @@ def sweep_dir(name: str, root: str | os.PathLike | None = None) -> Path:
 def find_sweep(name: str, root: str | os.PathLike | None = None, profile: str | None = None) -> Path:
     """The folder of a sweep given by name, sweep file or folder path; ``profile`` (default ``$INVLEARN_PROFILE``,
     set by the runner, else ``paper``) selects ``<name>.<profile>`` for profiles other than ``paper``."""
-    from invlearn.settings import PROFILE_ENV
+    from invlearn.core.settings import PROFILE_ENV
 
     path = Path(name)
     if (path / "manifest.json").is_file():
@@ -611,7 +610,7 @@ def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, writ
 
 def seed_matrix(table, x: str, y: str, seed: str = "seed"):
     """A sweep's values as ``(xs (X,), values (X, S))``, one row per ``x`` value (sorted), one column per seed: the
-    input of :func:`invlearn.plotting.sweep_panels`.
+    input of :func:`invlearn.core.plotting.sweep_panels`.
 
     Seeds come either from a ``seed`` column (one point per seed; missing points are NaN) or, when ``y`` holds
     per-seed lists (one point ran every seed as one batched program), from the lists; then one point per ``x``.

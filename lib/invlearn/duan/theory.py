@@ -10,7 +10,7 @@ paper's column convention ``X = x^T``, ``Y = y^T`` is used so that formulas read
 * augmented (9):   ``(1/(n|G|)) sum_h ||W rho(h) X - Y||_F^2``  s.t. ``rank W <= r``.
 
 The networks are trained with ``nn.MSELoss()``, the mean over the ``n c`` entries (``c = d_L`` outputs), plus
-``λ_t ||W G||_F^2`` (``invlearn.training``). That objective is ``(1/c) [(1/n)||W X - Y||^2 + c λ_t ||W G||^2]``:
+``λ_t ||W G||_F^2`` (``invlearn.core.training``). That objective is ``(1/c) [(1/n)||W X - Y||^2 + c λ_t ||W G||^2]``:
 a positive multiple of problem (7) with ``λ = c λ_t``. A positive factor changes neither the minimiser nor the
 critical points, so a network trained with ``λ_t`` is compared with ``Ŵ_reg(λ = c λ_t)``
 (:func:`paper_lambda`; ``c = 9`` on MNIST, spec §9), and its logged loss with ``objective / c``. The factor does
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
-from invlearn.groups import constraint_matrix, group_average
+from invlearn.core.groups import constraint_matrix, group_average
 
 __all__ = [
     "ridge_epsilon",
