@@ -45,14 +45,6 @@ def built_html(quick_book) -> Path:
     return quick_book / "_build" / "html"
 
 
-def test_every_notebook_is_in_the_quick_profile_and_the_toc():
-    quick = yaml.safe_load((ROOT / "notebooks" / "profiles" / "quick.yaml").read_text())
-    toc = (ROOT / "_toc.yml").read_text()
-    for name in NOTEBOOKS:
-        assert SPECS[name].source in quick, f"{SPECS[name].source} has no quick profile"
-        assert f"book/generated/{name}" in toc, f"{name} is not in _toc.yml"
-
-
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_quick_profile_passes_its_check(quick_book, name):
     record = json.loads((quick_book / "book" / "generated" / f"{name}.json").read_text())
