@@ -26,6 +26,14 @@ from invlearn.flinth.data import (
 __all__ = ["A1Run", "run_a1", "epoch_means", "ce_over_batch", "A1_CONFIGS"]
 
 
+A1_CONFIGS: dict[str, tuple[str, str]] = {
+    "Cross": ("cross", "pixel"),
+    "Skew": ("skew", "pixel"),
+    "Non-Unitary": ("cross", "random"),
+}
+"""A1's configurations: name -> (support Ω, basis of the unconstrained net)."""
+
+
 @dataclass
 class A1Run:
     """One A1 run (spec §4): equivariant phase 1, load, augmented phase 2, optional orbit-complete phase 2.
@@ -154,11 +162,3 @@ def ce_over_batch(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) ->
     by the batch size ``B``. ``x`` ``(B, 1, 28, 28)``, ``y`` ``(B,)``."""
     xb, yb = batch
     return F.cross_entropy(model(xb), yb) / xb.shape[0]
-
-
-A1_CONFIGS: dict[str, tuple[str, str]] = {
-    "Cross": ("cross", "pixel"),
-    "Skew": ("skew", "pixel"),
-    "Non-Unitary": ("cross", "random"),
-}
-"""A1's configurations: name -> (support Ω, basis of the unconstrained net)."""
