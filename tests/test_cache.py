@@ -286,3 +286,33 @@ def test_status_of_the_book_is_fast_and_lists_every_page():
     assert set(lines) - {""} == set(NAMES)
     assert lines[""].startswith(f"{len(NAMES)} page(s), profile quick: ")
     print(f"invlearn status: {elapsed:.2f}s for {len(NAMES)} pages")
+
+
+def test_status_of_a_sweep_page_counts_its_stale_points(tmp_path, library, monkeypatch):
+    book = tmp_path / "book_root"
+    (book / "notebooks").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (book / "notebooks" / "tiny.py").write_text(TINY.format(name="tiny"))
+    (book / "notebooks" / "collect.py").write_text(
+        TINY.format(name="collect").replace("value = 2  # a number", 'sweep = "grid"  # the sweep collected'))
+    monkeypatch.setenv("PYTHONPATH", str(library.parent))
+    specs = runner.light_discover(book)
+    folder = book / "sweeps_out" / "grid"
+    points = []
+    for value in (1, 2):
+        point_dir = folder / "points" / f"p{value}"
+        point_dir.mkdir(parents=True)
+        record = runner.dependencies(specs["tiny"], {"value": value}, "paper", book, library)
+        (point_dir / "tiny.json").write_text(json.dumps({"cache_key": deps.digest(record), "dependencies": record}))
+        points.append({"id": f"p{value}", "folder": f"points/p{value}", "parameters": {"value": value}, "status": "ok"})
+    manifest = {"sweep": {"profile": "paper"}, "notebook": "tiny", "output_name": "tiny", "points": points}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    fake_output(book, specs["collect"], {}, "paper", library)
+    assert status_lines(book, "collect")["collect"].startswith("current")
+
+    # the points' notebook changes: the page itself has not changed yet, but `invlearn run` would rerun the sweep
+    notebook = book / "notebooks" / "tiny.py"
+    notebook.write_text(notebook.read_text() + "\n# edited\n")
+    assert status_lines(book, "collect")["collect"] == "stale   collect  (sweep grid: 2 of 2 points stale)"
+    shutil.rmtree(folder)
+    assert status_lines(book, "collect")["collect"] == "stale   collect  (sweep; sweep grid: not run)"

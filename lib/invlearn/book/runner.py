@@ -420,10 +420,31 @@ def page_status(
     except json.JSONDecodeError:
         return PageStatus(spec.name, "stale", ("unreadable result file",))
     current = dependencies(spec, params, profile, root, library)
-    if record.get("cache_key") == deps.digest(current):
-        return PageStatus(spec.name, "current")
-    reasons = deps.changes(record.get("dependencies"), current)
-    return PageStatus(spec.name, "stale", tuple(reasons or ["cache key"]))
+    reasons = [] if record.get("cache_key") == deps.digest(current) else (deps.changes(record.get("dependencies"), current)
+                                                                         or ["cache key"])
+    sweep = sweep_of(spec, params)
+    if sweep:
+        # `invlearn run` first reruns the sweep's stale points, which then changes the page's sweep digest
+        points = _stale_sweep_points(sweep, profile, root, library)
+        if points:
+            reasons.append(points)
+    return PageStatus(spec.name, "stale" if reasons else "current", tuple(reasons))
+
+
+def _stale_sweep_points(name: str, profile: str, root: Path, library: str | os.PathLike | None) -> str:
+    """``""`` when every point of the sweep folder is finished and current, else a phrase saying how many are not."""
+    manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
+    if not manifest_path.is_file():
+        return f"sweep {name}: not run"
+    manifest = json.loads(manifest_path.read_text())
+    spec = light_spec(notebooks_dir(root) / f"{manifest['notebook']}.py")
+    stale = 0
+    for point in manifest["points"]:
+        result = manifest_path.parent / point["folder"] / f"{manifest['output_name']}.json"
+        key = json.loads(result.read_text()).get("cache_key") if result.is_file() else None
+        if point["status"] not in ("ok", "cached") or key != cache_key(spec, point["parameters"], profile, root, library):
+            stale += 1
+    return f"sweep {name}: {stale} of {len(manifest['points'])} points stale" if stale else ""
 
 
 def package_versions() -> dict[str, str]:
