@@ -5,6 +5,7 @@ Keys are computed on a temporary copy of the library source (``library=`` of the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, invlearn
-from invlearn.book import deps, runner
+from invlearn.book import deps, runner, sweep
 from invlearn.core import datasource
 
 LIBRARY = Path(runner.__file__).resolve().parents[1]
@@ -305,10 +306,18 @@ def test_status_of_a_sweep_page_counts_its_stale_points(tmp_path, library, monke
         record = runner.dependencies(specs["tiny"], {"value": value}, "paper", book, library)
         (point_dir / "tiny.json").write_text(json.dumps({"cache_key": deps.digest(record), "dependencies": record}))
         points.append({"id": f"p{value}", "folder": f"points/p{value}", "parameters": {"value": value}, "status": "ok"})
-    manifest = {"sweep": {"profile": "paper"}, "notebook": "tiny", "output_name": "tiny", "points": points}
+    (book / "sweeps").mkdir()
+    sweep_file = book / "sweeps" / "grid.yaml"
+    sweep_file.write_text("notebook: tiny\ngrid:\n  value: [1, 2]\n")
+    declared = dataclasses.asdict(sweep.load_sweep_file(sweep_file, "paper", book))
+    manifest = {"sweep": declared, "notebook": "tiny", "output_name": "tiny", "points": points}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     fake_output(book, specs["collect"], {}, "paper", library)
     assert status_lines(book, "collect")["collect"].startswith("current")
+
+    sweep_file.write_text("notebook: tiny\ngrid:\n  value: [1, 2, 3]\n")
+    assert status_lines(book, "collect")["collect"] == "stale   collect  (sweep grid: the sweep file changed)"
+    sweep_file.write_text("notebook: tiny\ngrid:\n  value: [1, 2]\n")
 
     # the points' notebook changes: the page itself has not changed yet, but `invlearn run` would rerun the sweep
     notebook = book / "notebooks" / "tiny.py"

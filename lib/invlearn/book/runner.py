@@ -437,6 +437,15 @@ def _stale_sweep_points(name: str, profile: str, root: Path, library: str | os.P
     if not manifest_path.is_file():
         return f"sweep {name}: not run"
     manifest = json.loads(manifest_path.read_text())
+    import dataclasses
+
+    from invlearn.book import sweep as sweeps
+
+    path = sweeps.sweep_from_file(name, root)
+    if path is not None:
+        declared = json.dumps(dataclasses.asdict(sweeps.load_sweep_file(path, profile, root)), sort_keys=True, default=repr)
+        if json.loads(declared) != manifest.get("sweep"):
+            return f"sweep {name}: the sweep file changed"
     spec = light_spec(notebooks_dir(root) / f"{manifest['notebook']}.py")
     stale = 0
     for point in manifest["points"]:
