@@ -1,6 +1,7 @@
 """The runner on a throwaway book holding one tiny notebook."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_int_is_accepted_for_float_and_unknown_notebook_rejected(book):
     assert result.returncode == 2 and "unknown notebook" in result.stderr
 
 
-def test_run_cache_and_library_change(book, root):
+def test_run_cache_and_library_change(book, root, monkeypatch):
     first = invlearn("run", "tiny", "--profile", "quick", cwd=book)
     assert first.returncode == 0, first.stderr
     gen = book / "book" / "generated"
@@ -105,15 +106,21 @@ def test_run_cache_and_library_change(book, root):
     other = invlearn("run", "tiny", "-p", "value=4", cwd=book)
     assert other.stdout.startswith("ok")
 
-    probe = Path(runner.__file__).with_name("_cache_probe_for_tests.py")
-    try:
-        probe.write_text("# a change of the library invalidates the cache\n")
-        changed = invlearn("run", "tiny", "-p", "value=4", cwd=book)
-    finally:
-        probe.unlink(missing_ok=True)
+    # a copy of the library (the key follows module contents, not their location), then edits of the copy
+    library = book / "lib"
+    shutil.copytree(Path(runner.__file__).parents[1], library / "invlearn", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("PYTHONPATH", str(library))
+    assert invlearn("run", "tiny", "-p", "value=4", cwd=book).stdout.startswith("cached")
+    (library / "invlearn" / "book" / "_cache_probe_for_tests.py").write_text("# imported by no page\n")
+    assert invlearn("run", "tiny", "-p", "value=4", cwd=book).stdout.startswith("cached")
+    imported = library / "invlearn" / "book" / "results.py"  # the tiny notebook imports it
+    original = imported.read_text()
+    imported.write_text(original + "# a change of an imported module invalidates the cache\n")
+    changed = invlearn("run", "tiny", "-p", "value=4", cwd=book)
     assert changed.returncode == 0 and changed.stdout.startswith("ok")
+    imported.write_text(original)
     forced = invlearn("run", "tiny", "-p", "value=4", cwd=book)
-    assert forced.stdout.startswith("ok")  # the library is back as before the probe, so the key changed again
+    assert forced.stdout.startswith("ok")  # the module is back as before the edit, so the key changed again
     assert invlearn("run", "tiny", "-p", "value=4", "--force", cwd=book).stdout.startswith("ok")
 
 

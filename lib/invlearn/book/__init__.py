@@ -3,6 +3,7 @@
 Modules
 -------
 runner     papermill execution with validation, profiles, a cache that follows the imports, atomic outputs
+deps       what a page depends on: its import closure (static analysis), the MNIST it reads, versions
 sweep      a notebook over a grid of parameters and seeds, locally or on Dask
 cli        the ``invlearn`` command
 results    the per-notebook result file (written by the notebooks, read by the scorecard)

@@ -1,4 +1,4 @@
-"""Command line: ``invlearn list | run | sweep | collect | scorecard`` (also ``python -m invlearn``).
+"""Command line: ``invlearn list | run | status | sweep | collect | scorecard`` (also ``python -m invlearn``).
 
 Exit codes: 0 success, 1 a notebook or sweep point failed, 2 invalid command line (unknown notebook, parameter
 or type), 130 interrupted.
@@ -32,6 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="paper", help="paper (the notebooks' defaults) or quick (notebooks/profiles/quick.yaml)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
     run.add_argument("--force", action="store_true", help="rerun even when the cached output is current")
+
+    status = sub.add_parser(
+        "status", help="which pages are current, stale (and why), missing or failed, without running anything",
+        description="Compare every page's result file in book/generated/ with what the page depends on now: its "
+        "notebook, parameters and profile, the source of the invlearn modules it imports (transitively), the MNIST "
+        "source it reads, the torch and numpy versions and, for a sweep page, its sweep. A page is current, stale "
+        "(with the components that changed), missing, or failed (a .failed.ipynb newer than its output). "
+        "'invlearn run' reruns exactly the stale, missing and failed ones.")
+    status.add_argument("names", nargs="*", help="notebook or variant names (default: every page)")
+    status.add_argument("--profile", default="paper", help="the profile to compare against (paper or quick)")
 
     sweep = sub.add_parser("sweep", help="run a notebook over a grid of parameters and seeds into sweeps_out/<sweep>/")
     sweep.add_argument("name", help="a sweep file (sweeps/<name>.yaml, or its name) or a notebook/variant name")
@@ -69,6 +79,23 @@ def _cmd_list() -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    specs = runner.light_discover()
+    unknown = [n for n in args.names if n not in specs]
+    if unknown:
+        raise runner.ParameterError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(specs)}")
+    root = repo_root()
+    counts: dict[str, int] = {}
+    for name in args.names or list(specs):
+        spec = specs[name]
+        state = runner.page_status(spec, runner.resolve_parameters(spec, args.profile, {}, root), args.profile, root)
+        counts[state.state] = counts.get(state.state, 0) + 1
+        print(f"{state.state:8s}{name}" + (f"  ({'; '.join(state.reasons)})" if state.reasons else ""))
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("current", "stale", "missing", "failed") if s in counts)
+    print(f"{sum(counts.values())} page(s), profile {args.profile}: {summary}")
+    return 0
+
+
 def _select(args: argparse.Namespace, specs: dict[str, runner.NotebookSpec]) -> list[runner.NotebookSpec]:
     if args.all:
         return list(specs.values())
@@ -85,7 +112,7 @@ def _report(outcome: runner.RunOutcome) -> None:
         print(f"FAILED  {outcome.name} after {outcome.runtime_s:.1f}s; kept as {outcome.outputs[0]}", file=sys.stderr)
         print("        " + outcome.error.replace("\n", "\n        "), file=sys.stderr)
     elif outcome.status == "cached":
-        print(f"cached  {outcome.name} (unchanged source, parameters and library; --force reruns)")
+        print(f"cached  {outcome.name} (unchanged notebook, parameters, imported modules and data; --force reruns)")
     else:
         print(f"ok      {outcome.name} in {outcome.runtime_s:.1f}s -> {outcome.outputs[0]}")
 
@@ -237,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "status":
+            return _cmd_status(args)
         if args.command == "sweep":
             return _cmd_sweep(args)
         if args.command == "collect":

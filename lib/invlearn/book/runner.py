@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -47,6 +49,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from invlearn.book import deps
 from invlearn.book.results import generated_dir, repo_root
 from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
@@ -63,6 +66,11 @@ __all__ = [
     "validate_parameters",
     "resolve_parameters",
     "cache_key",
+    "dependencies",
+    "PageStatus",
+    "page_status",
+    "light_spec",
+    "light_discover",
     "sweep_of",
     "run_notebook",
 ]
@@ -226,12 +234,19 @@ def load_profile(profile: str, root: str | os.PathLike | None = None) -> dict[st
     any other name reads ``notebooks/profiles/<profile>.yaml`` (``{notebook: {parameter: value}}``)."""
     if profile == "paper":
         return {}
-    import yaml
-
     path = notebooks_dir(repo_root(root)) / "profiles" / f"{profile}.yaml"
     if not path.is_file():
         raise ParameterError(f"unknown profile {profile!r}: no {path}")
-    return yaml.safe_load(path.read_text()) or {}
+    stat = path.stat()
+    return copy.deepcopy(_read_yaml(str(path), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_yaml(path: str, size: int, mtime_ns: int) -> Any:
+    """A YAML file's data, memoised by path, size and modification time (``invlearn status`` reads a profile per page)."""
+    import yaml
+
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -301,15 +316,6 @@ def resolve_parameters(
     return params
 
 
-def _library_digest() -> str:
-    package = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
     """The sweep a *sweep page* collects: the value of its ``sweep`` parameter (a sweep file ``sweeps/<name>.yaml``);
     ``""`` for other notebooks. ``invlearn run`` runs that sweep, under the same profile, before the page."""
@@ -332,17 +338,122 @@ def _sweep_digest(name: str, profile: str, root: Path) -> str:
     return json.dumps([manifest["sweep"].get("profile"), state])
 
 
-def cache_key(spec: NotebookSpec, params: Mapping[str, Any], profile: str, root: str | os.PathLike | None = None) -> str:
-    """sha256 over the notebook source, the parameters, the profile name and every ``invlearn`` source file; for
-    a sweep page also over the state of its sweep folder."""
-    h = hashlib.sha256()
-    h.update(spec.path.read_bytes())
-    h.update(json.dumps({"profile": profile, "params": params}, sort_keys=True, default=repr).encode())
-    h.update(_library_digest().encode())
+def dependencies(
+    spec: NotebookSpec,
+    params: Mapping[str, Any],
+    profile: str,
+    root: str | os.PathLike | None = None,
+    library: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """What a run of ``spec`` with ``params`` under ``profile`` depends on (:func:`invlearn.book.deps.page_dependencies`:
+    notebook source, parameters, profile, the sources of the ``invlearn`` modules it imports transitively, the MNIST
+    source if it reads MNIST, torch and numpy versions); for a sweep page also ``sweep``, a digest of the state of
+    its sweep folder. ``library`` is the ``invlearn`` package folder (default: the one imported)."""
+    root = repo_root(root)
+    record = deps.page_dependencies(spec.path, params, profile, root, library)
     sweep = sweep_of(spec, params)
     if sweep:
-        h.update(_sweep_digest(sweep, profile, repo_root(root)).encode())
-    return h.hexdigest()
+        record["sweep"] = hashlib.sha256(_sweep_digest(sweep, profile, root).encode()).hexdigest()
+    return record
+
+
+def cache_key(
+    spec: NotebookSpec,
+    params: Mapping[str, Any],
+    profile: str,
+    root: str | os.PathLike | None = None,
+    library: str | os.PathLike | None = None,
+) -> str:
+    """sha256 over the page's :func:`dependencies`: a change of the library reruns only the pages importing the
+    changed module."""
+    return deps.digest(dependencies(spec, params, profile, root, library))
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    """Whether a page's output is ``current``, ``stale`` (``reasons`` say what changed), ``missing`` or ``failed``
+    (a ``.failed.ipynb`` newer than the output)."""
+
+    name: str
+    state: str
+    reasons: tuple[str, ...] = ()
+
+
+def light_spec(path: str | os.PathLike) -> NotebookSpec:
+    """A notebook's spec read straight from its percent script (no jupytext or papermill import): the same
+    metadata, defaults and types as :func:`read_spec`, which also checks papermill's reading of the cell."""
+    path = Path(path)
+    meta, assigned = deps.parameter_cell(path)
+    params = {name: Parameter(name, default, type(default).__name__, comment) for name, default, comment in assigned}
+    return NotebookSpec(name=path.stem, path=path, paper=meta.get("paper", ""), figure=meta.get("figure", ""),
+                        title=meta.get("title", ""), parameters=params)
+
+
+def light_discover(root: str | os.PathLike | None = None) -> dict[str, NotebookSpec]:
+    """:func:`discover` through :func:`light_spec`: every notebook and variant, fast enough for ``invlearn status``."""
+    root = repo_root(root)
+    specs = {p.stem: light_spec(p) for p in sorted(notebooks_dir(root).glob("*.py"))}
+    return {**specs, **load_variants(specs, root)}
+
+
+def page_status(
+    spec: NotebookSpec,
+    params: Mapping[str, Any],
+    profile: str,
+    root: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | None = None,
+    library: str | os.PathLike | None = None,
+) -> PageStatus:
+    """The state of a page's output in ``out_dir`` (default ``book/generated/``) against its current dependencies;
+    nothing is run."""
+    root = repo_root(root)
+    out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
+    final_nb, final_json = out_dir / f"{spec.name}.ipynb", out_dir / f"{spec.name}.json"
+    failed_nb = out_dir / f"{spec.name}.failed.ipynb"
+    have = final_nb.is_file() and final_json.is_file()
+    if failed_nb.is_file() and (not have or failed_nb.stat().st_mtime > final_json.stat().st_mtime):
+        return PageStatus(spec.name, "failed", (f"{failed_nb.name} is newer than the output",))
+    if not have:
+        return PageStatus(spec.name, "missing")
+    try:
+        record = json.loads(final_json.read_text())
+    except json.JSONDecodeError:
+        return PageStatus(spec.name, "stale", ("unreadable result file",))
+    current = dependencies(spec, params, profile, root, library)
+    reasons = [] if record.get("cache_key") == deps.digest(current) else (deps.changes(record.get("dependencies"), current)
+                                                                         or ["cache key"])
+    sweep = sweep_of(spec, params)
+    if sweep:
+        # `invlearn run` first reruns the sweep's stale points, which then changes the page's sweep digest
+        points = _stale_sweep_points(sweep, profile, root, library)
+        if points:
+            reasons.append(points)
+    return PageStatus(spec.name, "stale" if reasons else "current", tuple(reasons))
+
+
+def _stale_sweep_points(name: str, profile: str, root: Path, library: str | os.PathLike | None) -> str:
+    """``""`` when every point of the sweep folder is finished and current, else a phrase saying how many are not."""
+    manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
+    if not manifest_path.is_file():
+        return f"sweep {name}: not run"
+    manifest = json.loads(manifest_path.read_text())
+    import dataclasses
+
+    from invlearn.book import sweep as sweeps
+
+    path = sweeps.sweep_from_file(name, root)
+    if path is not None:
+        declared = json.dumps(dataclasses.asdict(sweeps.load_sweep_file(path, profile, root)), sort_keys=True, default=repr)
+        if json.loads(declared) != manifest.get("sweep"):
+            return f"sweep {name}: the sweep file changed"
+    spec = light_spec(notebooks_dir(root) / f"{manifest['notebook']}.py")
+    stale = 0
+    for point in manifest["points"]:
+        result = manifest_path.parent / point["folder"] / f"{manifest['output_name']}.json"
+        key = json.loads(result.read_text()).get("cache_key") if result.is_file() else None
+        if point["status"] not in ("ok", "cached") or key != cache_key(spec, point["parameters"], profile, root, library):
+            stale += 1
+    return f"sweep {name}: {stale} of {len(manifest['points'])} points stale" if stale else ""
 
 
 def package_versions() -> dict[str, str]:
@@ -464,7 +575,8 @@ def run_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     final_nb, final_json = out_dir / f"{spec.name}.ipynb", out_dir / f"{spec.name}.json"
     failed_nb = out_dir / f"{spec.name}.failed.ipynb"
-    key = cache_key(spec, dict(params), profile, root)
+    depends = dependencies(spec, dict(params), profile, root)
+    key = deps.digest(depends)
     if not force and final_nb.is_file() and final_json.is_file():
         try:
             if json.loads(final_json.read_text()).get("cache_key") == key:
@@ -519,6 +631,7 @@ def run_notebook(
             runtime_s=round(runtime, 3),
             versions=package_versions(),
             cache_key=key,
+            dependencies=depends,
         )
         staged_json.unlink()
         staged_record = staging / f".{spec.name}.json"

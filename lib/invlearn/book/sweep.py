@@ -339,7 +339,10 @@ def run_point(spec: runner.NotebookSpec, params: dict[str, Any], profile: str, p
     return {"status": outcome.status, "runtime_s": round(outcome.runtime_s, 3), "error": outcome.error}
 
 
-def _is_finished(spec: runner.NotebookSpec, point: Point, profile: str, point_dir: Path) -> bool:
+def _is_finished(spec: runner.NotebookSpec, point: Point, profile: str, point_dir: Path,
+                 root: str | os.PathLike | None = None) -> bool:
+    """A point's outputs exist and its result file carries the point's current cache key (the page cache key:
+    notebook, parameters, profile, imported modules, data, versions)."""
     result = point_dir / f"{spec.name}.json"
     if not (result.is_file() and (point_dir / f"{spec.name}.ipynb").is_file()):
         return False
@@ -348,7 +351,7 @@ def _is_finished(spec: runner.NotebookSpec, point: Point, profile: str, point_di
     except json.JSONDecodeError:
         return False
     point.runtime_s = float(record.get("runtime_s", 0.0))
-    return record.get("cache_key") == runner.cache_key(spec, point.parameters, profile)
+    return record.get("cache_key") == runner.cache_key(spec, point.parameters, profile, root)
 
 
 # --- execution ---------------------------------------------------------------------------------------------------
@@ -425,7 +428,7 @@ def run_sweep(
 
     todo = []
     for point in points:
-        if not force and _is_finished(spec, point, sweep.profile, folder / "points" / point.id):
+        if not force and _is_finished(spec, point, sweep.profile, folder / "points" / point.id, root):
             point.status = "cached"
         else:
             todo.append(point)

