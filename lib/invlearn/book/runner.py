@@ -47,6 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from invlearn.book.apilinks import add_library_links
 from invlearn.book.results import generated_dir, repo_root
 from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
@@ -503,6 +504,7 @@ def run_notebook(
 
         nb = nbformat.read(staged_nb, as_version=4)
         _present_parameters(nb, spec, params, profile)
+        add_library_links(nb)
         if spec.is_variant:
             _retitle_variant(nb, spec)
         nbformat.write(nb, staged_nb)
