@@ -77,8 +77,8 @@ from IPython.display import Markdown
 
 from invlearn.core import plotting
 from invlearn.flinth import plots as flinth_plots
-from invlearn.flinth.c4cnn import A1_CONFIGS, count_parameters, c4_cnn
-from invlearn.flinth.a1 import epoch_means, run_a1
+from invlearn.flinth.c4cnn import count_parameters, c4_cnn
+from invlearn.flinth.a1 import A1_CONFIGS, epoch_means, run_a1
 from invlearn.flinth.data import mnist_images, n_batches
 from invlearn.core.data import find_mnist_dir
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
