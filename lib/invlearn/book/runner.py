@@ -97,9 +97,9 @@ class NotebookSpec:
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notebook: str = ""
-    """For a variant: the notebook it runs (``""`` for a notebook itself)."""
+    """For a variant, the notebook it runs (``""`` for a notebook itself)."""
     fixed: dict[str, Any] = field(default_factory=dict)
-    """For a variant: its own parameters, validated."""
+    """For a variant, its own parameters, validated."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class NotebookSpec:
 
     @property
     def source(self) -> str:
-        """The notebook whose file runs: ``notebook`` for a variant, else ``name``."""
+        """The notebook whose file runs, ``notebook`` for a variant, else ``name``."""
         return self.notebook or self.name
 
     @property
