@@ -148,3 +148,25 @@ def _modules() -> list[str]:
     package = LIB / "invlearn"
     modules = [".".join(p.relative_to(LIB).with_suffix("").parts) for p in package.glob("*/*.py")]
     return sorted(m for m in modules if not m.endswith("__init__"))
+
+
+def test_runner_puts_the_links_after_the_parameters_table(tmp_path):
+    """End to end: ``invlearn run`` on a tiny notebook; the library cell follows the table and the hidden cells."""
+    from conftest import invlearn
+    from test_runner import TINY
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "tiny.py").write_text(TINY)
+    for args, hidden in [((), ["parameters"]), (("-p", "value=3"), ["parameters", "injected-parameters"])]:
+        result = invlearn("run", "tiny", *args, cwd=tmp_path)  # papermill injects a cell only for given values
+        assert result.returncode == 0, result.stdout + result.stderr
+        cells = json.loads((tmp_path / "book" / "generated" / "tiny.ipynb").read_text())["cells"]
+        sources = ["".join(c["source"]) for c in cells]
+        tags = [c["metadata"].get("tags", []) for c in cells]
+        table = next(i for i, s in enumerate(sources) if "Parameters of this run" in s)
+        links = table + 1 + len(hidden)
+        assert [tag for t in tags[table + 1:links] for tag in t if tag != "remove-cell"] == hidden
+        assert sources[links].startswith(f"**{apilinks.LIBRARY_CELL_TITLE}**")
+        assert "{py:obj}`~invlearn.book.results.save_results`" in sources[links]
+        assert sum(apilinks.LIBRARY_CELL_TITLE in s for s in sources) == 1
