@@ -24,7 +24,7 @@ def _copy_book(dest: Path) -> Path:
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
     shutil.copytree(ROOT / "sweeps", dest / "sweeps")
-    shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated", "api"))  # api: generated stubs
     return dest
 
 

@@ -1,4 +1,4 @@
-"""Duan & Montúfar, App. C.3 (Figs 10–11): two-layer nonlinear networks trained with data augmentation or
+"""Duan & Montúfar, appendix C.3 (Figs 10–11): two-layer nonlinear networks trained with data augmentation or
 hard-wired through the orbit basis, a held-out split, and the median invariance discrepancy ε_inv on held-out
 digits and on Gaussian inputs. All activations × seeds of one method and width train as one batched program."""
 
