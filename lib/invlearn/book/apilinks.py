@@ -15,7 +15,6 @@ there is one; a name a module merely imports from another ``invlearn`` module is
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,6 @@ def _module_file(module: str, lib: Path) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
 def _module_names(module: str, lib: Path) -> tuple[frozenset[str] | None, dict[str, str], frozenset[str]]:
     """What a module's top level binds: its literal ``__all__`` (``None`` if absent), the names it imports from
     other ``invlearn`` modules (``name -> "module.original"``), and the names it defines itself."""
