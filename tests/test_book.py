@@ -2,6 +2,7 @@
 (so that a reader's paper-profile outputs in book/generated/ are never overwritten)."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, invlearn
-from invlearn.book import runner
+from invlearn.book import apilinks, runner
 
 SPECS = runner.discover(ROOT)
 NOTEBOOKS = sorted(SPECS)  # notebooks and variants
@@ -23,7 +24,7 @@ def _copy_book(dest: Path) -> Path:
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
     shutil.copytree(ROOT / "sweeps", dest / "sweeps")
-    shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("generated", "api"))  # api: generated stubs
     return dest
 
 
@@ -38,8 +39,11 @@ def quick_book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built_html(quick_book) -> Path:
+    # autodoc imports the library of this checkout (the Library part documents it)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "lib"), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("jupyter-book")), "build", ".", "-W", "-n", "--keep-going"], cwd=quick_book, capture_output=True, text=True
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", ".", "-W", "-n", "--keep-going"], cwd=quick_book, capture_output=True, text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return quick_book / "_build" / "html"
@@ -110,6 +114,62 @@ def test_fig2_page_and_scorecard(built_html):
     assert "injected-parameters" not in page and "# Parameters" not in page
     scorecard = (built_html / "book" / "scorecard.html").read_text()
     assert "Fig. 2" in scorecard and "passed" in scorecard and "duan_fig02_training_curves.html" in scorecard
+
+
+LIBRARY_PAGES = ("index", "core", "duan", "gideoni", "flinth", "book")
+
+
+def _documented_modules() -> list[str]:
+    """The modules listed for API pages in book/library/_templates/modules.rst."""
+    text = (ROOT / "book" / "library" / "_templates" / "modules.rst").read_text()
+    return re.findall(r"^   (invlearn\.[\w.]+)$", text, re.M)
+
+
+def test_library_pages_exist(built_html):
+    for name in LIBRARY_PAGES:
+        page = built_html / "book" / "library" / f"{name}.html"
+        assert page.is_file(), f"no library page {name}"
+    modules = _documented_modules()
+    assert len(modules) >= 25
+    for module in modules:
+        page = built_html / "book" / "library" / "api" / f"{module}.html"
+        assert page.is_file(), f"no API page for {module}"
+        assert f'id="module-{module}"' in page.read_text(), f"{module}'s page does not document the module"
+        for href in set(re.findall(r'href="([^"#]*_modules/[^"#]+)', page.read_text())):  # the [source] links
+            assert (page.parent / href).resolve().is_file(), f"{module}: no source page {href}"
+    sources = list((built_html / "_modules" / "invlearn").rglob("*.html"))
+    assert len(sources) >= len(modules) - 2, "modules without a source page"
+
+
+def test_fig2_page_links_to_the_api_and_the_source(built_html):
+    page = (built_html / "book" / "generated" / "duan_fig02_training_curves.html").read_text()
+    assert apilinks.LIBRARY_CELL_TITLE in page
+    target = "invlearn.duan.linear.html#invlearn.duan.linear.train_linear_methods"
+    link = re.search(rf'href="([^"]*/{re.escape(target)})"', page)
+    assert link, "the Fig. 2 page does not link to train_linear_methods"
+    api = (built_html / "book" / "generated" / link.group(1).split("#")[0]).resolve()
+    assert api == built_html / "book" / "library" / "api" / "invlearn.duan.linear.html"
+    api_text = api.read_text()
+    assert 'id="invlearn.duan.linear.train_linear_methods"' in api_text
+    source = re.search(r'href="([^"]*_modules/invlearn/duan/linear\.html)#train_linear_methods"', api_text)
+    assert source, "no [source] link for train_linear_methods"
+    source_page = (api.parent / source.group(1)).resolve()
+    assert source_page.is_file() and "def train_linear_methods" in re.sub(r"<[^>]+>", "", source_page.read_text())
+
+
+def test_every_page_links_the_library_objects_it_uses(quick_book, built_html):
+    from sphinx.util.inventory import InventoryFile
+
+    with open(built_html / "objects.inv", "rb") as f:
+        inventory = InventoryFile.load(f, "", lambda base, uri: uri)
+    documented = {name for kind, entries in inventory.items() if kind.startswith("py:") for name in entries}
+    for name in NOTEBOOKS:
+        nb = json.loads((quick_book / "book" / "generated" / f"{name}.ipynb").read_text())
+        cells = [c for c in nb["cells"] if c["cell_type"] == "markdown" and apilinks.LIBRARY_CELL_TITLE in "".join(c["source"])]
+        assert len(cells) == 1, f"{name}: {len(cells)} library cells"
+        linked = set(re.findall(r"\{py:obj\}`~?([\w.]+)`", "".join(cells[0]["source"])))
+        assert set(apilinks.notebook_objects(nb)) <= linked, name
+        assert linked <= documented, f"{name} links undocumented objects {sorted(linked - documented)}"
 
 
 @pytest.mark.slow

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from invlearn.book import deps
+from invlearn.book.apilinks import add_library_links
 from invlearn.book.results import generated_dir, repo_root
 from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
@@ -104,9 +105,9 @@ class NotebookSpec:
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notebook: str = ""
-    """For a variant: the notebook it runs (``""`` for a notebook itself)."""
+    """For a variant, the notebook it runs (``""`` for a notebook itself)."""
     fixed: dict[str, Any] = field(default_factory=dict)
-    """For a variant: its own parameters, validated."""
+    """For a variant, its own parameters, validated."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -114,7 +115,7 @@ class NotebookSpec:
 
     @property
     def source(self) -> str:
-        """The notebook whose file runs: ``notebook`` for a variant, else ``name``."""
+        """The notebook whose file runs, ``notebook`` for a variant, else ``name``."""
         return self.notebook or self.name
 
     @property
@@ -615,6 +616,7 @@ def run_notebook(
 
         nb = nbformat.read(staged_nb, as_version=4)
         _present_parameters(nb, spec, params, profile)
+        add_library_links(nb)
         if spec.is_variant:
             _retitle_variant(nb, spec)
         nbformat.write(nb, staged_nb)

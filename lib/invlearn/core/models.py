@@ -25,6 +25,7 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "swish": nn.functional.silu,
     "tanh": torch.tanh,
 }
+"""The activations of :class:`BatchedMLP` by name, each applied elementwise."""
 
 
 def linear_init(out_features: int, in_features: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:

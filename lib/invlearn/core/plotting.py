@@ -16,7 +16,7 @@ __all__ = [
     "book_style", "curves", "seed_curves", "panel_curves", "sweep_panels", "Panel", "xy_panels", "save_figure", "LINESTYLES", ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
-"""Duan & Montúfar's legend styles: constrained dotted, DA dashed, regularized solid."""
+"""The legend styles of Duan & Montúfar, constrained dotted, DA dashed, regularized solid."""
 
 FIXED_COLORS = {"constrained": 0, "DA": 1}
 """Palette slots reserved for series names, so a method keeps its colour on every page; other series take the
@@ -228,7 +228,7 @@ class Panel:
 
 def xy_panels(panels: Sequence[Panel], *, ncols: int | None = None) -> Figure:
     """A row (or grid) of panels of lines and points over their own x axes; colours follow the series name
-    (reserved slots of :data:`FIXED_COLORS`, then first appearance across panels), so a name keeps its colour."""
+    (reserved slots of ``FIXED_COLORS``, then first appearance across panels), so a name keeps its colour."""
     ncols = ncols or len(panels)
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.8 * nrows), squeeze=False)

@@ -267,7 +267,7 @@ def train_steps(
         optimizer: built on ``model``'s parameters.
         grad_transform: called on ``model`` after ``backward`` and before ``step``, to edit ``.grad`` in place
             (e.g. project the gradient onto ``E`` for equivariant training, ``dA = -Π_E ∇R``).
-        callbacks: see :data:`StepCallback`; step ``k`` sees the model after ``k`` updates.
+        callbacks: see ``StepCallback`` (``(step, model, loss) -> None``); step ``k`` sees the model after ``k`` updates.
     Returns:
         ``(n_steps,)`` float64 loss of every step, evaluated before its update.
     """

@@ -1,6 +1,6 @@
 """Duan & Montúfar, linear networks (spec §3, §7; Figs 1–9): data augmentation (DA), the hard-wired
 ("constrained") model and the regularized model trained with the shared engine, metrics logged every epoch
-(:func:`train_linear_methods`).
+(:func:`~invlearn.duan.linear.train_linear_methods`).
 
 Configurations sharing data and architecture train as one batched program: all λ values × seeds of the
 regularized model in one, DA seeds in one, constrained seeds in one.
@@ -99,6 +99,7 @@ def train_linear_methods(
     * ``"constrained"``: ``f(x) = W_2 W_1 B_orbit x`` (orbit averages) on the original samples.
     * ``"DA"``: ``f(x) = W_2 W_1 x`` on all ``|G| n`` rotated samples.
     * ``"regularized"``: ``f(x) = W_2 W_1 x`` on the original samples, loss ``+ λ ||W_2 W_1 G||_F^2``, ``G = I - rho(g)``.
+
     DA and every λ share the initial weights of a seed. Accuracy is always measured on the augmented set.
 
     Args:

@@ -1,4 +1,4 @@
-"""Duan & Montúfar, App. C.3 (Figs 10–11): two-layer nonlinear networks trained with data augmentation or
+"""Duan & Montúfar, appendix C.3 (Figs 10–11): two-layer nonlinear networks trained with data augmentation or
 hard-wired through the orbit basis, a held-out split, and the median invariance discrepancy ε_inv on held-out
 digits and on Gaussian inputs. All activations × seeds of one method and width train as one batched program."""
 
@@ -30,7 +30,7 @@ class HeldOutSplit:
     """Training sets of several sizes and a disjoint test set of MNIST digits (App. C.3).
 
     Attributes:
-        problems: requested training size -> :class:`MnistProblem` (its ``x`` may hold fewer digits, see ``n_train``).
+        problems: requested training size -> :class:`~invlearn.duan.problem.MnistProblem` (its ``x`` may hold fewer digits, see ``n_train``).
         n_train: requested training size -> digits actually drawn.
         x_test: ``(m, d)`` preprocessed test digits; labels_test: ``(m,)``.
         test_indices: ``(m,)`` indices of the test digits in their source split.
@@ -114,7 +114,7 @@ class NonlinearRuns:
         epochs: ``(T,)`` logged epochs: 0, every ``log_every``-th, and the last.
         loss: name -> ``(T, S)`` training loss on the method's training set, one column per seed.
         final_loss: name -> ``(S,)`` loss after the last epoch.
-        models: ``(method, width)`` -> the trained :class:`BatchedMLP` of that program.
+        models: ``(method, width)`` -> the trained :class:`~invlearn.core.models.BatchedMLP` of that program.
         names: ``(method, width)`` -> the names of its configuration blocks (S seeds each).
         seconds: ``(method, width)`` -> wall time of that program's training.
     """
@@ -145,7 +145,7 @@ def train_nonlinear_methods(
     * ``"DA"``: ``f(x) = W_2 σ(W_1 x)``, ``W_1`` ``(width, d_0)``, on all ``|G| n`` rotated samples.
     * ``"constrained"``: ``f(x) = W_2 σ(W_1 B_orbit x)``, ``W_1`` ``(width, n_orbits)``, on the ``n`` original samples
       (an invariant network has the same loss on the augmented set). It is trained on the orbit features
-      ``B_orbit x``, computed once: the same network and initialisation as :class:`BatchedMLP` with ``basis``.
+      ``B_orbit x``, computed once: the same network and initialisation as :class:`~invlearn.core.models.BatchedMLP` with ``basis``.
 
     All activations × seeds of one method and width train as one batched program (configuration
     ``i S + s`` is activation ``i``, seed ``s``); a seed gives every activation the same initial weights.
@@ -240,7 +240,7 @@ def orbit_outputs(model: BatchedMLP, group: FiniteGroup, x: torch.Tensor, chunk:
 def median_invariance_discrepancy(
     runs: NonlinearRuns, group: FiniteGroup, inputs: dict[str, torch.Tensor], per_class: bool = False, method: str = "DA"
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Median over each input set of ``ε_inv(f, x)`` (:func:`invariance_discrepancy`) for every trained ``method`` network.
+    """Median over each input set of ``ε_inv(f, x)`` (:func:`~invlearn.duan.metrics.invariance_discrepancy`) for every trained ``method`` network.
 
     Args:
         inputs: set name -> ``(n, d)`` inputs (e.g. ``"mnist"``: held-out digits, ``"gaussian"``: N(0, I) points).

@@ -1,4 +1,4 @@
-"""Plots of Duan & Montúfar's pages: grouped bars (Thm 12) and the faceted ε_inv bars of Fig. 11."""
+"""Plots of Duan & Montúfar's pages: grouped bars (Thm 12) and the faceted ε_inv bars of Figure 11."""
 
 from __future__ import annotations
 

@@ -27,8 +27,12 @@ class MnistProblem:
     """The Duan & Montúfar MNIST setup (spec §7), rows as samples.
 
     Attributes:
-        x: ``(n, side²)`` flattened downsampled images; labels: ``(n,)`` digits 0..8; y: ``(n, n_classes)`` one-hot.
-        x_aug, labels_aug, y_aug: the ``|G| n`` orbit-augmented counterparts.
+        x: ``(n, side²)`` flattened downsampled images.
+        labels: ``(n,)`` digits 0..8.
+        y: ``(n, n_classes)`` one-hot.
+        x_aug: ``(|G| n, side²)``, the orbit-augmented counterpart of ``x``.
+        labels_aug: ``(|G| n,)``, the orbit-augmented counterpart of ``labels``.
+        y_aug: ``(|G| n, n_classes)``, the orbit-augmented counterpart of ``y``.
         group: C4 acting on ``side x side`` images.
         indices: ``(n,)`` indices of the drawn digits in the source set.
         source: where the digits came from.

@@ -358,10 +358,13 @@ class RegularizationPath:
     """``Ŵ_reg(λ)`` summarised over a λ grid (all ``(L,)`` arrays, λ in the paper's normalisation).
 
     Attributes:
-        lambdas: the grid; noninvariant_norm: ``||Ŵ_reg(λ)_⊥||_F``; invariant_proportion: ``||Ŵ Ḡ||^2/||Ŵ||^2``;
-        distance_to_inv: ``||Ŵ_reg(λ) - Ŵ_inv||_F / ||Ŵ_inv||_F``; whitened_distance_to_inv: the same with both
-        matrices multiplied by ``P`` (the metric of the loss); objective: value of (7) at ``Ŵ_reg(λ)``
-        (with the ridge); singular_values: ``(L, min(d_L, d))`` spectrum of ``Z̄_reg(λ)``.
+        lambdas: the grid.
+        noninvariant_norm: ``||Ŵ_reg(λ)_⊥||_F``.
+        invariant_proportion: ``||Ŵ Ḡ||^2/||Ŵ||^2``.
+        distance_to_inv: ``||Ŵ_reg(λ) - Ŵ_inv||_F / ||Ŵ_inv||_F``.
+        whitened_distance_to_inv: the same with both matrices multiplied by ``P`` (the metric of the loss).
+        objective: value of (7) at ``Ŵ_reg(λ)`` (with the ridge).
+        singular_values: ``(L, min(d_L, d))`` spectrum of ``Z̄_reg(λ)``.
     """
 
     lambdas: torch.Tensor

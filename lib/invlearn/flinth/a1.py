@@ -31,7 +31,7 @@ A1_CONFIGS: dict[str, tuple[str, str]] = {
     "Skew": ("skew", "pixel"),
     "Non-Unitary": ("cross", "random"),
 }
-"""A1's configurations: name -> (support Ω, basis of the unconstrained net)."""
+"""The configurations of A1, name -> (support Ω, basis of the unconstrained net)."""
 
 
 @dataclass

@@ -361,7 +361,7 @@ def train_graph_run(
     with plain SGD; the equivariant mode's layer-1/2 gradients are projected onto ``E`` first.
 
     Args:
-        callbacks: further :data:`invlearn.core.training.StepCallback` s, called with the ``nn.ModuleList`` of the three
+        callbacks: further ``invlearn.core.training.StepCallback`` s, called with the ``nn.ModuleList`` of the three
             networks (order :data:`MODES`) at step 0 and after every step.
     Returns:
         :class:`GraphRuns` with ``R = 1``.

@@ -136,7 +136,7 @@ def lockstep_batches(
 
 def regularised_loss(gammas: torch.Tensor) -> Callable[[StackedC4CNN, tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
     """The summed B1 objective ``Σ_k [CE_mean(net_k(x_k), y)/B + (γ_k/2) ‖Π_{E⊥} W_k‖²]`` for
-    :func:`invlearn.core.training.train_steps` (each term is :func:`invlearn.flinth.c4cnn.ce_over_batch` plus the penalty).
+    :func:`invlearn.core.training.train_steps` (each term is :func:`invlearn.flinth.a1.ce_over_batch` plus the penalty).
 
     Args:
         gammas: ``(K,)`` γ per member.

@@ -68,7 +68,9 @@ SUPPORTS: dict[str, np.ndarray] = {
     "skew": np.array([[1, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool),
     "full": np.ones((3, 3), dtype=bool),
 }
-"""3×3 kernel supports Ω. Cross: centre + 4 edges (C4-invariant). Skew: 4 edges + corner (0, 0), no centre (not
+"""The 3×3 kernel supports Ω by name.
+
+Cross: centre + 4 edges (C4-invariant). Skew: 4 edges + corner (0, 0), no centre (not
 invariant: ``Ω' = ∩_g gΩ`` is the 4 edges). Full: all 9 pixels (B1)."""
 
 PARAMETRISATIONS = ("equivariant", "pixel", "random")
@@ -156,7 +158,7 @@ class BasisLayer(nn.Module):
         return (*self.coef.shape[:2], *self.basis.shape[1:])
 
     def weight(self, coef: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """Materialised ``W = Σ_m c_m B_m``, ``(out, in, s, s)``; ``coef`` defaults to :attr:`coef` (pass e.g. its
+        """Materialised ``W = Σ_m c_m B_m``, ``(out, in, s, s)``; ``coef`` defaults to ``self.coef`` (pass e.g. its
         gradient to map it through the basis); ``dtype`` (e.g. float64) converts ``coef`` and basis first."""
         c = self.coef if coef is None else coef
         b = self.basis

@@ -21,9 +21,12 @@ class ImageData:
     """MNIST images for the CNNs.
 
     Attributes:
-        x: ``(N, 1, 28, 28)`` float32, normalised by ``(x/255 − mean)/std``; labels: ``(N,)`` int64.
-        mean, std: scalars over all pixels of these N training images (pixels in [0, 1]).
-        indices: ``(N,)`` indices into the source; source: where the digits came from.
+        x: ``(N, 1, 28, 28)`` float32, normalised by ``(x/255 − mean)/std``.
+        labels: ``(N,)`` int64.
+        mean: scalar over all pixels of these N training images (pixels in [0, 1]).
+        std: scalar over all pixels of these N training images.
+        indices: ``(N,)`` indices into the source.
+        source: where the digits came from.
     """
 
     x: torch.Tensor

@@ -23,11 +23,15 @@ class RunsPanel:
 
     Attributes:
         runs: ``name -> (x (T,), values (R, T))``, one row per run.
-        colors: matplotlib colour per name (default: the palette in order); labels: legend text per name;
+        colors: matplotlib colour per name (default: the palette in order).
+        labels: legend text per name.
         linestyles: per name (default solid).
         hlines: ``(y, label)`` dashed grey reference lines.
-        ylim, xticks: axis limits and ticks (default automatic); integer_x: automatic x ticks at integers only;
-        logy: logarithmic y; sci: y tick labels in scientific notation (linear axes).
+        ylim: axis limits (default automatic).
+        xticks: axis ticks (default automatic).
+        integer_x: automatic x ticks at integers only.
+        logy: logarithmic y.
+        sci: y tick labels in scientific notation (linear axes).
     """
 
     xlabel: str

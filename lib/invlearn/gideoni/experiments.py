@@ -6,6 +6,7 @@ Conventions (paper): inputs are rows ``x`` ``(n, d)``; a group element acts by `
 :class:`~invlearn.core.models.BatchedMLP` layer (see :func:`linear_parameters`).
 
 Contents:
+
 * symmetric data with exact orbits (:func:`orbit_dataset`) and the labels of the paper's figures;
 * the gradient-flow solutions, eqs. (1), (3), (5), through one solver of ``dW/dt = B - K W`` (:func:`linear_flow`),
   the exact gradient-descent recursion, and the map from SGD epochs to flow time (:func:`epoch_flow_time`);
@@ -435,7 +436,7 @@ def train_linear_models(
         seeds: K initialisation seeds (PyTorch's default ``nn.Linear`` init).
         group: acts on the inputs (and, if ``equivariant``, on the outputs).
         init: optional ``(K, p, c)`` paper-convention weights replacing the default init.
-        grid_size: points per axis of the exact-expectation grid (default 1000 in 1-d, exact for |x|; 100 in 2-d).
+        grid_size: points per axis of the exact-expectation grid (default 1000 in 1-d, exact for ``|x|``; 100 in 2-d).
     """
     from invlearn.core.training import MetricLogger, TrainConfig, train
 
