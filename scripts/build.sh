@@ -7,6 +7,6 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 invlearn run --all "$@"
 invlearn scorecard
-rm -rf _build
+rm -rf _build book/library/api  # API pages are generated afresh from the docstrings
 jupyter-book build . -W -n --keep-going
 echo "book: $PWD/_build/html/index.html"
