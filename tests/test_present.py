@@ -174,7 +174,9 @@ def test_page_without_title_figure_or_check():
     ("import a\nfrom b import c\nX = 1\nc.setup()\ndef f():\n    return 1\n", True),
     ("X = 1\nY = f(X)\n", False),  # no import: a computation step
     ("import a\nfor i in range(3):\n    a.step(i)\n", False),
-    ("import a\nif a.ok:\n    a.run()\n", False),
+    ("import a\nif a.ok:\n    a.configure(1)\nelse:\n    X = 2\n", True),  # configuration
+    ("import a\nif a.ok:\n    for i in range(3):\n        a.step(i)\n", False),
+    ("import a\nwith a.ctx():\n    a.run()\n", False),
     ("import a\na.value\n", False),  # a bare expression is displayed: not bookkeeping
     ("%matplotlib inline\nimport a\n", False),
 ])

@@ -22,8 +22,8 @@ metadata; the notebook source is not changed and every executed output is kept (
    paper", "Assumptions") stay at the end.
 
 A **setup** cell is a code cell with at least one import whose statements are all imports, assignments, function
-or class definitions and bare calls (no loop, branch or ``with``): bookkeeping a reader may expand, not an analysis
-step. A cell tagged ``setup`` counts as one too.
+or class definitions, bare calls and ``if`` branches made of those (no loop, no ``with``, no displayed expression):
+bookkeeping a reader may expand, not an analysis step. A cell tagged ``setup`` counts as one too.
 
 Tags the notebooks may set: ``reading``, ``check``, ``setup`` (see above). Cells the step generates carry
 ``metadata.invlearn.role`` (``figure``, ``reading``, ``check``, ``heading``, ``parameters``, ``pointer``, ``variant``);
@@ -84,16 +84,25 @@ def parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: 
 
 
 def is_setup_source(source: str) -> bool:
-    """True for bookkeeping code: at least one import, and only imports, assignments, definitions and bare calls."""
+    """True for bookkeeping code: at least one import, and only imports, assignments, definitions, bare calls and
+    ``if`` branches made of those (no loop, no ``with``, no displayed expression)."""
     try:
         body = ast.parse(source).body
     except SyntaxError:
         return False
-    allowed = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)
     has_import = any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in body)
-    plain = all(isinstance(node, allowed) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
-                for node in body)
-    return has_import and plain
+    return has_import and _plain(body)
+
+
+def _plain(body: list) -> bool:
+    """Imports, assignments, definitions, bare calls, and ``if`` branches made only of those (configuration)."""
+    allowed = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)
+    return all(
+        isinstance(node, allowed)
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
+        or (isinstance(node, ast.If) and _plain(node.body) and _plain(node.orelse))
+        for node in body
+    )
 
 
 def _tags(cell) -> list[str]:

@@ -27,7 +27,7 @@ assumptions last). Cells are found by metadata and these tags:
 * ``check`` — the check cell; untagged, a cell calling ``save_results(`` or ``check_table(``. Its outputs go at the
   top after the ``## Check`` markdown cell before it; its input stays in the code section, collapsed.
 * ``setup`` — bookkeeping collapsed in the code section; untagged, a cell with an import and only imports,
-  assignments, definitions and bare calls.
+  assignments, definitions, bare calls and ``if`` branches made of those.
 
 Outputs are moved, never duplicated: a cell shown at the top keeps its input, without output, in the code section.
 
