@@ -172,6 +172,40 @@ def test_every_page_links_the_library_objects_it_uses(quick_book, built_html):
         assert linked <= documented, f"{name} links undocumented objects {sorted(linked - documented)}"
 
 
+def fig2_reading_order(page: str) -> list[int]:
+    """Positions in the Fig 2 page of: the figure image, the check table, the parameters table, the assumptions."""
+    figure = re.search(r"<img[^>]+src=\"[^\"]+\.png\"", page)
+    check = re.search(r"<table[^>]*class=\"[^\"]*dataframe", page)
+    assert figure and check, "no figure image or no check table on the Fig 2 page"
+    return [figure.start(), check.start(), page.index("Parameters of this run"), page.index("<h2>Assumptions<")]
+
+
+def test_fig2_page_reads_figure_then_check_then_parameters(built_html):
+    page = (built_html / "book" / "generated" / "duan_fig02_training_curves.html").read_text()
+    positions = fig2_reading_order(page)
+    assert positions == sorted(positions), positions
+    assert len(re.findall(r"<img[^>]+src=\"[^\"]+\.png\"", page)) == 1  # the figure is shown once
+    assert len(re.findall(r"<table[^>]*class=\"[^\"]*dataframe", page)) == 1  # and so is the check table
+    assert page.count('id="fig-duan-02"') == 1
+    assert "Parameters and code" in page
+
+
+def link_texts(page: str) -> list[str]:
+    """The text of every link of an HTML page (sidebar, body, previous/next) as a reader sees it: math that MathJax
+    typesets (a ``math`` span, e.g. in the previous/next links) becomes ``[math]``, any other TeX stays raw."""
+    links = re.findall(r"<a\b[^>]*>(.*?)</a>", page, re.S)
+    typeset = [re.sub(r"<span class=\"math[^\"]*\">.*?</span>", "[math]", text, flags=re.S) for text in links]
+    return [re.sub(r"<[^>]+>", "", text).strip() for text in typeset]
+
+
+def test_no_raw_tex_in_link_texts_of_the_theory_chapter(built_html):
+    page = (built_html / "book" / "duan_theory.html").read_text()
+    texts = link_texts(page)
+    assert any("Theorem 6" in t for t in texts) and any("(ZΠ)ᵣP⁻¹" in t for t in texts)
+    raw = [t for t in texts if "\\" in t or "$" in t]
+    assert not raw, raw
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_paper_profile_passes_its_check(tmp_path, name):

@@ -277,6 +277,25 @@ def _drop_lines(path: Path, needle: str) -> None:
     path.write_text("".join(kept))
 
 
+def _drop_toc_entry(root: Path, file: str) -> None:
+    """Remove the toc entry of ``file`` with everything it carries (``title:``, sections)."""
+    path = root / "_toc.yml"
+    toc = yaml.safe_load(path.read_text())
+
+    def prune(entries: list) -> list:
+        kept = [e for e in entries if e.get("file") != file]
+        for e in kept:
+            for key in ("parts", "chapters", "sections"):
+                if key in e:
+                    e[key] = prune(e[key])
+        return kept
+
+    before = path.read_text()
+    toc["parts"] = prune(toc["parts"])
+    path.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False))
+    assert file not in path.read_text() and file in before, f"_toc.yml: no entry {file}"
+
+
 def _drop_quick_entry(root: Path, name: str) -> None:
     path = root / "notebooks" / "profiles" / "quick.yaml"
     quick = yaml.safe_load(path.read_text())
@@ -315,8 +334,8 @@ REMOVALS: dict[str, tuple[str, str, Callable[[Path], None]]] = {
     "quick_profile": ("quick_profile", "duan_thm09_regularization_path",
                       lambda r: _drop_quick_entry(r, "duan_thm09_regularization_path")),
     "toc-notebook": ("toc", "flinth_a1_c4_cnn_distance",
-                     lambda r: _drop_lines(r / "_toc.yml", "book/generated/flinth_a1_c4_cnn_distance\n")),
-    "toc-variant": ("toc", V, lambda r: _drop_lines(r / "_toc.yml", f"book/generated/{V}\n")),
+                     lambda r: _drop_toc_entry(r, "book/generated/flinth_a1_c4_cnn_distance")),
+    "toc-variant": ("toc", V, lambda r: _drop_toc_entry(r, f"book/generated/{V}")),
     "chapter-doc-link": ("chapter", "nordenfors_b1_regularised_projection_error",
                          lambda r: _drop_lines(r / "book" / "flinth_nordenfors.md",
                                                "generated/nordenfors_b1_regularised_projection_error")),

@@ -16,6 +16,21 @@ and whose cell tagged ``parameters`` holds literal assignments only, each with a
 when the notebook succeeded; a failing notebook leaves the previous outputs untouched and is kept as
 ``<name>.failed.ipynb``.
 
+The executed notebook is then laid out for the reader (:func:`invlearn.book.present.present_page`): title and
+claim, the figure (outputs of the cells with ``mystnb.figure`` metadata), *what this run shows*, the check, then
+"Parameters and code" (the parameters table and every cell in source order, bookkeeping collapsed, the notes and
+assumptions last). Cells are found by metadata and these tags:
+
+* ``reading`` — a code cell displaying Markdown computed from the run ("what this run shows"); shown at the top
+  under that heading. Untagged, a code cell whose outputs are all Markdown directly after a markdown cell mentioning
+  "what this run shows" counts as one.
+* ``check`` — the check cell; untagged, a cell calling ``save_results(`` or ``check_table(``. Its outputs go at the
+  top after the ``## Check`` markdown cell before it; its input stays in the code section, collapsed.
+* ``setup`` — bookkeeping collapsed in the code section; untagged, a cell with an import and only imports,
+  assignments, definitions, bare calls and ``if`` branches made of those.
+
+Outputs are moved, never duplicated: a cell shown at the top keeps its input, without output, in the code section.
+
 A **variant** is a named notebook run with fixed parameters, declared in ``notebooks/variants.yaml``:
 
 .. code-block:: yaml
@@ -51,6 +66,7 @@ from typing import Any
 
 from invlearn.book import deps
 from invlearn.book.apilinks import add_library_links
+from invlearn.book.present import present_page
 from invlearn.book.results import generated_dir, repo_root
 from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
 
@@ -481,33 +497,6 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> str:
-    rows = [
-        f"**Parameters of this run** (profile `{profile}`; values differing from the paper's are in bold; rerun with "
-        f"`invlearn run {spec.name} -p name=value`):",
-        "",
-        "| parameter | value | paper default | meaning |",
-        "|---|---|---|---|",
-    ]
-    for p in spec.parameters.values():
-        value = params.get(p.name, p.default)
-        shown = f"**`{value!r}`**" if p.name in params and value != p.default else f"`{value!r}`"
-        rows.append(f"| `{p.name}` | {shown} | `{p.default!r}` | {p.help.replace('|', '/')} |")
-    return "\n".join(rows)
-
-
-def _present_parameters(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> None:
-    """Hide the parameters cell and papermill's injected cell; show a table of the values used instead."""
-    import nbformat
-
-    for cell in nb.cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    index = _parameter_cell_index(nb)
-    nb.cells.insert(index, nbformat.v4.new_markdown_cell(_parameters_markdown(spec, params, profile)))
-
-
 def _failure_message(exc: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -516,26 +505,6 @@ def _failure_message(exc: BaseException) -> str:
         tail = "\n".join((["..."] if len(lines) > 8 else []) + lines[-8:])
         return f"cell {exc.cell_index} failed with {exc.ename}: {exc.evalue}\n--- end of the cell ---\n{tail}"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _retitle_variant(nb, spec: NotebookSpec) -> None:
-    """A variant's page: its own title as the first heading, a line naming the notebook it runs, and figure labels
-    suffixed with the variant's name (labels must be unique across the book)."""
-    import nbformat
-
-    for cell in nb.cells:
-        figure = cell.metadata.get("mystnb", {}).get("figure", {})
-        if "name" in figure:
-            figure["name"] = f"{figure['name']}-{spec.name}"
-
-    fixed = ", ".join(f"`{k} = {v!r}`" for k, v in spec.fixed.items())
-    note = nbformat.v4.new_markdown_cell(f"*Variant `{spec.name}` of {{doc}}`{spec.source} <{spec.source}>`, run with {fixed}.*")
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
-            cell.source = "\n".join([f"# {spec.title}", *cell.source.lstrip().splitlines()[1:]])
-            nb.cells.insert(index + 1, note)
-            return
-    nb.cells[:0] = [nbformat.v4.new_markdown_cell(f"# {spec.title}"), note]
 
 
 def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec) -> Path:
@@ -615,10 +584,8 @@ def run_notebook(
         runtime = time.perf_counter() - start
 
         nb = nbformat.read(staged_nb, as_version=4)
-        _present_parameters(nb, spec, params, profile)
+        present_page(nb, spec, params, profile)
         add_library_links(nb)
-        if spec.is_variant:
-            _retitle_variant(nb, spec)
         nbformat.write(nb, staged_nb)
         record = json.loads(staged_json.read_text())
         record.update(
