@@ -122,6 +122,15 @@ def problem_identity(problem: MnistProblem) -> dict[str, object]:
     }
 
 
+_FLOAT32_LOGS = ("end_to_end",)
+"""Logs stored in float32: float32 matrices widened to float64 by the logger, so storing them narrow is exact."""
+
+
+def _stored(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``values`` as stored: :data:`_FLOAT32_LOGS` narrowed to float32 (exactly; half the disk)."""
+    return {k: v.astype(np.float32) if k in _FLOAT32_LOGS else v for k, v in values.items()}
+
+
 def _run_job(model: BatchedMLP, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, penalty, logged: dict,
              metrics: Sequence[str], final, desc: str) -> dict[str, np.ndarray]:
     """Train one batched program; ``{metric: (T, K), "loss": (T, K), "final_accuracy": (K,), "seconds": ()}``."""
@@ -213,11 +222,11 @@ def train_linear_methods(
             }
             run = cache.get_or_compute(
                 protocol,
-                lambda: (_run_job(build(), x, y, cfg, penalty, available, logged, available["accuracy"], desc),
+                lambda: (_stored(_run_job(build(), x, y, cfg, penalty, available, logged, available["accuracy"], desc)),
                          {"metrics": logged}),
                 accept=lambda stored: all(m in stored.arrays for m in metrics),
             )
-            values = run.arrays
+            values = {**run.arrays, **{k: run.arrays[k].astype(np.float64) for k in _FLOAT32_LOGS if k in run.arrays}}
             runs.run_ids[method] = {"id": run.run_id, "status": run.status}
         for name, block in seed_blocks(names, n_seeds):
             for metric in metrics:
