@@ -131,10 +131,11 @@ def _stored(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v.astype(np.float32) if k in _FLOAT32_LOGS else v for k, v in values.items()}
 
 
-def _run_job(model: BatchedMLP, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, penalty, logged: dict,
+def _run_job(model: BatchedMLP, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, penalty, available: dict,
              metrics: Sequence[str], final, desc: str) -> dict[str, np.ndarray]:
-    """Train one batched program; ``{metric: (T, K), "loss": (T, K), "final_accuracy": (K,), "seconds": ()}``."""
-    logger = MetricLogger({name: logged[name] for name in metrics})
+    """Train one batched program, logging ``metrics`` (names of ``available``: ``model -> (K, ...)``);
+    ``{metric: (T, K, ...), "loss": (T, K), "final_accuracy": (K,) from final(model), "seconds": ()}``."""
+    logger = MetricLogger({name: available[name] for name in metrics})
     history = train(model, x, y, cfg, penalty=penalty, callbacks=[logger], desc=desc)
     with torch.no_grad():
         final_accuracy = final(model).numpy()
@@ -189,7 +190,7 @@ def train_linear_methods(
     if "constrained" in methods:
         basis = group.orbit_basis("average").to(torch.float32)
         jobs.append(("constrained", ["constrained"], lambda: BatchedMLP(dims, seeds, basis=basis), problem.x, target,
-                     None, {"basis": "orbit average"}))
+                     None, {"basis": array_digest(basis)}))
     if "DA" in methods:
         jobs.append(("DA", ["DA"], lambda: BatchedMLP(dims, seeds), problem.x_aug, target_aug, None, {}))
     if "regularized" in methods and lambdas:
@@ -197,7 +198,8 @@ def train_linear_methods(
         lam_rep = [lam for lam in lambdas for _ in seeds]
         penalty = invariance_penalty(group.constraint().to(torch.float32), lam_rep)
         jobs.append(("regularized", [lambda_key(lam) for lam in lambdas], lambda: BatchedMLP(dims, seeds_rep),
-                     problem.x, target, penalty, {"lambdas": [float(lam) for lam in lambdas], "penalty": "generators"}))
+                     problem.x, target, penalty,
+                     {"lambdas": [float(lam) for lam in lambdas], "constraint": array_digest(group.constraint())}))
 
     available = {
         "accuracy": lambda m: accuracy(m(problem.x_aug), problem.labels_aug),
