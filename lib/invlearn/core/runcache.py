@@ -162,6 +162,9 @@ class RunCache:
                 np.savez(f, **payload)
                 f.flush()
                 os.fsync(f.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a shared store must be readable by the others
             os.replace(tmp, self.path(rid))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
