@@ -50,12 +50,11 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
 # %%
 import time
 
-
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
 from invlearn.core.metrics import accuracy
+from invlearn.duan.linear import lambda_key
 from invlearn.duan.metrics import settling_epoch
+from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 from invlearn.duan.theory import closed_forms, paper_lambda
 
@@ -65,21 +64,19 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Draw the digits and build the orbit-augmented set.
+# Draw the digits and build the orbit-augmented set; train the three approaches (all λ values × seeds as one batched
+# program) and log the augmented-set accuracy every epoch. The runs are shared with
+# {doc}`Fig. 3 <duan_fig03_noninvariant_norm>` and {doc}`Fig. 4 <duan_fig04_invariant_proportion>` (and the DA run
+# with {doc}`Fig. 1 <duan_fig01_da_orbit_weights>`): whichever page runs first trains them, the others reuse them
+# (`metrics.run_ids` in the result file).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
+problem, runs = linear_runs(
+    "mse", methods=("constrained", "DA", "regularized"), metrics=("accuracy",), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
+)
 print(f"{problem.x.shape[0]} digits from {problem.source}; augmented set {tuple(problem.x_aug.shape)}; "
       f"class counts {problem.labels.bincount().tolist()}")
-
-# %% [markdown]
-# Train the three approaches (all λ values × seeds as one batched program) and log the augmented-set accuracy every epoch.
-
-# %%
-runs = train_linear_methods(
-    problem, lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("accuracy",),
-)
 curves = {name: acc.mean(axis=1) for name, acc in runs.accuracy.items()}  # mean over seeds
 final_accuracy = {name: float(c[-1]) for name, c in curves.items()}
 print({name: round(v, 4) for name, v in final_accuracy.items()})
@@ -99,12 +96,8 @@ closed_form_reg_accuracy = {
 print(f"closed-form hard-wired optimum: accuracy {closed_form_accuracy:.4f}; regularized optima:", closed_form_reg_accuracy)
 
 # %% mystnb={"figure": {"caption": "Training curves for data augmentation (DA), regularization (λ), and constrained model under mean squared error loss: accuracy on the augmented training set (4000 images) per epoch. Dashed grey: accuracy of the closed-form hard-wired optimum (Theorem 6); dash-dotted: that of the closed-form regularized optimum of each λ (Prop 8, paper λ = 9λ). With several seeds: mean and min–max band.", "name": "fig-duan-02"}}
-labels = {"constrained": "Constrained", "DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-order = ["constrained", "DA", *[lambda_key(lam) for lam in lambdas]]
-fig = plotting.seed_curves(
-    runs.epochs, {name: runs.accuracy[name] for name in order}, xlabel="Epochs", ylabel="Accuracy",
-    labels=labels, linestyles=plotting.LINESTYLES,
-    hlines=[(closed_form_accuracy, "Closed-form optimum (Thm 6)")], levels=closed_form_reg_accuracy,
+fig = accuracy_figure(
+    runs, lambdas, hlines=[(closed_form_accuracy, "Closed-form optimum (Thm 6)")], levels=closed_form_reg_accuracy,
     levels_label="Closed form (Prop 8)",
 )
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
@@ -131,17 +124,9 @@ print("epoch from which accuracy stays within 0.01 of its final value:", settlin
 
 # %%
 tolerance = 0.03
-best_lambda = max((lambda_key(lam) for lam in lambdas), key=lambda k: final_accuracy[k])
-gap_da_constrained = abs(final_accuracy["DA"] - final_accuracy["constrained"])
-checks = {
-    f"|acc(DA) − acc(constrained)| = {gap_da_constrained:.4f} < {tolerance}": gap_da_constrained < tolerance,
-    f"best λ ({best_lambda}) within {tolerance} of DA and constrained": max(
-        abs(final_accuracy[best_lambda] - final_accuracy["DA"]),
-        abs(final_accuracy[best_lambda] - final_accuracy["constrained"])) < tolerance,
-    f"DA and constrained within {tolerance} of the closed-form optimum ({closed_form_accuracy:.4f})": max(
-        abs(final_accuracy["DA"] - closed_form_accuracy),
-        abs(final_accuracy["constrained"] - closed_form_accuracy)) < tolerance,
-}
+best_lambda, checks = accuracy_checks(final_accuracy, lambdas, tolerance)
+checks[f"DA and constrained within {tolerance} of the closed-form optimum ({closed_form_accuracy:.4f})"] = max(
+    abs(final_accuracy["DA"] - closed_form_accuracy), abs(final_accuracy["constrained"] - closed_form_accuracy)) < tolerance
 save_results(
     NOTEBOOK,
     claim="Late in training DA and the constrained model reach similar accuracy, and a suitable λ comes close to both.",
@@ -152,10 +137,7 @@ save_results(
         "closed_form_reg_accuracy": closed_form_reg_accuracy,
         "best_lambda": best_lambda,
         "settling_epoch": settling,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
     series={"epoch": runs.epochs, **curves, "closed_form_accuracy": closed_form_accuracy,
             "closed_form_reg_accuracy": closed_form_reg_accuracy, "per_seed": runs.accuracy},

@@ -44,12 +44,10 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
 # %%
 import time
 
-import numpy as np
-
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.duan.linear import lambda_key
 from invlearn.duan.metrics import double_descent
+from invlearn.duan.pages import limit_figure, limit_series, linear_runs, run_metrics, seed_means
 from invlearn.duan.theory import closed_forms, paper_lambda, regularization_path
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
@@ -59,17 +57,16 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ every epoch.
+# Train DA and the regularized networks (all λ × seeds as one batched program) and log $\|W_\perp\|_F$ every epoch;
+# the runs of {doc}`Fig. 2 <duan_fig02_training_curves>` when that page trained them (`metrics.run_ids`).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, methods=("DA", "regularized"), lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm", "accuracy"),
+problem, runs = linear_runs(
+    "mse", methods=("DA", "regularized"), metrics=("noninvariant_norm", "accuracy"), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-per_seed = {name: runs.noninvariant_norm[name] for name in names}
-mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
+per_seed, mean = seed_means(runs.noninvariant_norm, names)
 print("final ||W_perp||_F (mean over seeds):", {name: round(float(mean[name][-1]), 4) for name in names})
 
 # %% [markdown]
@@ -85,11 +82,8 @@ print("closed-form ||W_reg_perp||_F:", {k: round(v, 4) for k, v in closed_form_n
 print("trained / closed form at the last epoch:", {k: round(float(mean[k][-1]) / v, 3) for k, v in closed_form_norm.items()})
 
 # %% mystnb={"figure": {"caption": "‖W⊥‖_F, where W⊥ = W(I − Ḡ) is the non-invariant part of the end-to-end matrix W = W₂W₁, per epoch, for data augmentation (DA) and regularization (λ); MSE loss. The constrained model has W⊥ ≡ 0 (grey line); dash-dotted: the closed-form regularized optimum of each λ (Prop 8, paper λ = 9λ). With several seeds: mean and min–max band.", "name": "fig-duan-03"}}
-labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.seed_curves(
-    runs.epochs, per_seed, xlabel="Epochs", ylabel="Frobenius Norm", labels=labels, linestyles=plotting.LINESTYLES,
-    hlines=[(0.0, "Constrained (invariant limit)")], levels=closed_form_norm, levels_label="Closed form (Prop 8)",
-)
+fig = limit_figure(runs.epochs, per_seed, lambdas, ylabel="Frobenius Norm", limit=0.0, levels=closed_form_norm,
+                   levels_label="Closed form (Prop 8)")
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
@@ -137,18 +131,9 @@ save_results(
         "relative_drift_last_10pct": drift,
         "da_shape": da_shape,
         "da_shape_per_seed": per_seed_shape,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
-    series={
-        "epoch": runs.epochs,
-        **mean,
-        "constrained": np.zeros_like(runs.epochs, dtype=float),
-        "closed_form": closed_form_norm,
-        "per_seed": per_seed,
-    },
+    series=limit_series(runs.epochs, mean, per_seed, 0.0, closed_form=closed_form_norm),
 )
 display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
 assert_checks(checks)

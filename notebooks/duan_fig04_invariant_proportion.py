@@ -43,12 +43,11 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5); 
 # %%
 import time
 
-import numpy as np
-
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
-from invlearn.duan.metrics import first_crossing
+from invlearn.duan.linear import lambda_key
+from invlearn.duan.pages import (
+    limit_figure, limit_series, linear_runs, proportion_checks, proportion_crossing, run_metrics, seed_means,
+)
 from invlearn.duan.theory import closed_forms, paper_lambda, regularization_path
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
@@ -58,17 +57,16 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Train DA and the regularized networks (all λ × seeds as one batched program) and log the invariant proportion every epoch.
+# Train DA and the regularized networks (all λ × seeds as one batched program) and log the invariant proportion every
+# epoch; the runs of {doc}`Fig. 2 <duan_fig02_training_curves>` when that page trained them (`metrics.run_ids`).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, methods=("DA", "regularized"), lambdas=lambdas, loss="mse", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("invariant_proportion",),
+problem, runs = linear_runs(
+    "mse", methods=("DA", "regularized"), metrics=("invariant_proportion",), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-per_seed = {name: runs.invariant_proportion[name] for name in names}
-mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
+per_seed, mean = seed_means(runs.invariant_proportion, names)
 print("final invariant proportion (mean over seeds):", {name: round(float(mean[name][-1]), 5) for name in names})
 
 # %% [markdown]
@@ -90,18 +88,14 @@ for r, values in proportion_by_ridge.items():
 print("trained, last epoch:   ", {k: round(float(mean[k][-1]), 5) for k in names[1:]})
 
 # %% mystnb={"figure": {"caption": "Invariant proportion ‖W − W⊥‖²_F / ‖W‖²_F of the end-to-end matrix W = W₂W₁ per epoch, for data augmentation (DA) and regularization (λ); MSE loss. The constrained model has proportion 1 (grey line). With several seeds: mean and min–max band.", "name": "fig-duan-04"}}
-labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.seed_curves(
-    runs.epochs, per_seed, xlabel="Epochs", ylabel="Proportion", labels=labels, linestyles=plotting.LINESTYLES,
-    hlines=[(1.0, "Constrained (invariant limit)")],
-)
+fig = limit_figure(runs.epochs, per_seed, lambdas, ylabel="Proportion", limit=1.0)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
 # How fast each curve approaches 1: the first epoch at which the mean proportion reaches `threshold`.
 
 # %%
-crossing = {name: first_crossing(runs.epochs, mean[name], threshold) for name in names}
+crossing = proportion_crossing(runs.epochs, mean, threshold)
 print(f"first epoch with proportion >= {threshold}:", crossing)
 
 # %% [markdown]
@@ -114,10 +108,7 @@ print(f"first epoch with proportion >= {threshold}:", crossing)
 # %%
 lam_keys = [lambda_key(lam) for lam in sorted(lambdas)]
 checks = {
-    "every curve ends above its initial value": all(mean[n][-1] > mean[n][0] for n in names),
-    "DA ends above 0.99": float(mean["DA"][-1]) > 0.99,
-    f"larger λ reaches {threshold} no later": all(crossing[a] >= crossing[b] for a, b in zip(lam_keys, lam_keys[1:]))
-    and np.isfinite(crossing[lam_keys[-1]]),
+    **proportion_checks(mean, crossing, lambdas, threshold),
     "every λ curve ends below 1 − 1e-5": all(float(mean[k][-1]) < 1 - 1e-5 for k in lam_keys),
 }
 save_results(
@@ -129,17 +120,9 @@ save_results(
         "initial_invariant_proportion": {k: float(v[0]) for k, v in mean.items()},
         "epoch_reaching_threshold": crossing,
         "closed_form_invariant_proportion_by_ridge": proportion_by_ridge,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
-    series={
-        "epoch": runs.epochs,
-        **mean,
-        "constrained": np.ones_like(runs.epochs, dtype=float),
-        "per_seed": per_seed,
-    },
+    series=limit_series(runs.epochs, mean, per_seed, 1.0),
 )
 display(check_table(checks))
 assert_checks(checks)

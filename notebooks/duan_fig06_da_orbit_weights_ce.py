@@ -42,9 +42,8 @@ pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is
 import time
 
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import orbit_entries, train_linear_methods
 from invlearn.duan.metrics import orbit_spread
+from invlearn.duan.pages import by_row, linear_runs, orbit_figure, orbit_series, orbit_weights, run_metrics, spread_checks
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig06_da_orbit_weights_ce"
@@ -53,22 +52,23 @@ plotting.book_style()
 seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
-# Train the DA network with cross-entropy and record the end-to-end matrix after every epoch.
+# Train the DA network with cross-entropy and record the end-to-end matrix after every epoch. At the paper protocol this
+# DA run is the one of {doc}`Fig. 7 <duan_fig07_training_curves_ce>`–{doc}`Fig. 9 <duan_fig09_invariant_proportion_ce>`,
+# trained once for all four pages (`metrics.run_ids`).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, methods=("DA",), loss="ce", hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size or None,
-    seeds=seeds, metrics=("end_to_end",),
+problem, runs = linear_runs(
+    "ce", methods=("DA",), metrics=("end_to_end",), n_samples=n_samples, data_seed=data_seed, seeds=seeds,
+    hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
 )
-orbit, entries = orbit_entries(problem, runs.end_to_end["DA"], rows, pixel)  # entries (T, S, len(rows), 4)
+weights = orbit_weights(problem, runs, rows, pixel)
+orbit, entries = weights.orbit, weights.entries  # entries (T, S, len(rows), 4)
 spread, relative = orbit_spread(entries), orbit_spread(entries, relative=True)  # (T, S, len(rows))
 print("orbit", orbit, "| relative spread, initial:", relative[0].round(4), "final:", relative[-1].round(5))
 print("absolute spread, initial:", spread[0].round(4), "final:", spread[-1].round(5))
 
 # %% mystnb={"figure": {"caption": "Weights in a two-layer linear neural network trained using data augmentation with cross-entropy loss: entries W_ij of the end-to-end matrix W = W₂W₁ for one output class i per panel and the four pixels j of one rotation orbit, per epoch. With several seeds: mean and min–max band over seeds.", "name": "fig-duan-06"}}
-panels = {f"Row {r}": {str(j): entries[:, :, k, m] for m, j in enumerate(orbit)} for k, r in enumerate(rows)}
-fig = plotting.panel_curves(runs.epochs, panels, xlabel="Epochs", ylabel="Weight", legend_title="Weight Indices")
+fig = orbit_figure(runs.epochs, weights)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
@@ -80,25 +80,21 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %%
 ratio = (relative[-1] / relative[0]).max(axis=0)  # worst seed per row
-checks = {f"row {r}: final/initial relative spread = {ratio[k]:.4f} < 0.1": bool(ratio[k] < 0.1) for k, r in enumerate(rows)}
+checks = spread_checks(ratio, rows, "relative spread", 0.1)
 save_results(
     NOTEBOOK,
     claim="Under data augmentation with cross-entropy the four entries of W on a rotation orbit become approximately equal in every panel.",
     checks=checks,
     metrics={
         "orbit": orbit,
-        "initial_spread": {str(r): spread[0, :, k].tolist() for k, r in enumerate(rows)},  # one value per seed
-        "final_spread": {str(r): spread[-1, :, k].tolist() for k, r in enumerate(rows)},
-        "initial_relative_spread": {str(r): relative[0, :, k].tolist() for k, r in enumerate(rows)},
-        "final_relative_spread": {str(r): relative[-1, :, k].tolist() for k, r in enumerate(rows)},
+        "initial_spread": by_row(spread[0], rows),  # one value per seed
+        "final_spread": by_row(spread[-1], rows),
+        "initial_relative_spread": by_row(relative[0], rows),
+        "final_relative_spread": by_row(relative[-1], rows),
         "relative_spread_ratio": {str(r): float(ratio[k]) for k, r in enumerate(rows)},  # worst seed
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
-    series={"epoch": runs.epochs, **{f"row{r}": {str(j): entries[:, :, k, m].mean(axis=1) for m, j in enumerate(orbit)} for k, r in enumerate(rows)},
-            "per_seed": {f"row{r}": {str(j): entries[:, :, k, m] for m, j in enumerate(orbit)} for k, r in enumerate(rows)}},
+    series=orbit_series(runs.epochs, weights),
 )
 display(check_table(checks))
 assert_checks(checks)

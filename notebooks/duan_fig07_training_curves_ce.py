@@ -42,9 +42,8 @@ lambdas = [0.01, 0.1, 1.0]  # regularization strengths (paper's cross-entropy gr
 import time
 
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
 from invlearn.duan.metrics import settling_epoch
+from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig07_training_curves_ce"
@@ -54,13 +53,14 @@ seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
 # Train the three approaches with cross-entropy (all λ values × seeds as one batched program) and log the
-# augmented-set accuracy every epoch.
+# augmented-set accuracy every epoch. The runs are shared with {doc}`Fig. 8 <duan_fig08_noninvariant_norm_ce>` and
+# {doc}`Fig. 9 <duan_fig09_invariant_proportion_ce>` (and the DA run with {doc}`Fig. 6 <duan_fig06_da_orbit_weights_ce>`):
+# whichever page runs first trains them, the others reuse them (`metrics.run_ids` in the result file).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, lambdas=lambdas, loss="ce", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("accuracy",),
+problem, runs = linear_runs(
+    "ce", methods=("constrained", "DA", "regularized"), metrics=("accuracy",), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
 )
 curves = {name: acc.mean(axis=1) for name, acc in runs.accuracy.items()}  # mean over seeds
 final_accuracy = {name: float(c[-1]) for name, c in curves.items()}
@@ -69,12 +69,7 @@ print("final accuracy:", {name: round(v, 4) for name, v in final_accuracy.items(
 print("epoch from which accuracy stays within 0.01 of its final value:", settling)
 
 # %% mystnb={"figure": {"caption": "Training curves for data augmentation (DA), regularization (λ), and constrained model under cross-entropy loss: accuracy on the augmented training set (4000 images) per epoch. With several seeds: mean and min–max band.", "name": "fig-duan-07"}}
-labels = {"constrained": "Constrained", "DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-order = ["constrained", "DA", *[lambda_key(lam) for lam in lambdas]]
-fig = plotting.seed_curves(
-    runs.epochs, {name: runs.accuracy[name] for name in order}, xlabel="Epochs", ylabel="Accuracy",
-    labels=labels, linestyles=plotting.LINESTYLES,
-)
+fig = accuracy_figure(runs, lambdas)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
@@ -85,14 +80,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %%
 tolerance = 0.03
-best_lambda = max((lambda_key(lam) for lam in lambdas), key=lambda k: final_accuracy[k])
-gap_da_constrained = abs(final_accuracy["DA"] - final_accuracy["constrained"])
-checks = {
-    f"|acc(DA) − acc(constrained)| = {gap_da_constrained:.4f} < {tolerance}": gap_da_constrained < tolerance,
-    f"best λ ({best_lambda}) within {tolerance} of DA and constrained": max(
-        abs(final_accuracy[best_lambda] - final_accuracy["DA"]),
-        abs(final_accuracy[best_lambda] - final_accuracy["constrained"])) < tolerance,
-}
+best_lambda, checks = accuracy_checks(final_accuracy, lambdas, tolerance)
 save_results(
     NOTEBOOK,
     claim="Under cross-entropy, late in training DA and the constrained model reach similar accuracy, and a suitable λ comes close to both.",
@@ -101,10 +89,7 @@ save_results(
         "final_accuracy": final_accuracy,
         "best_lambda": best_lambda,
         "settling_epoch": settling,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
     series={"epoch": runs.epochs, **curves, "per_seed": runs.accuracy},
 )

@@ -43,12 +43,10 @@ rise = 0.01  # minimal rise and fall of a curve counted as an interior maximum
 # %%
 import time
 
-import numpy as np
-
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
+from invlearn.duan.linear import lambda_key
 from invlearn.duan.metrics import double_descent
+from invlearn.duan.pages import limit_figure, limit_series, linear_runs, run_metrics, seed_means
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig08_noninvariant_norm_ce"
@@ -58,26 +56,21 @@ seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
 # Train DA and the regularized networks with cross-entropy (all λ × seeds as one batched program) and log
-# $\|W_\perp\|_F$ every epoch.
+# $\|W_\perp\|_F$ every epoch; the runs of {doc}`Fig. 7 <duan_fig07_training_curves_ce>` when that page trained them
+# (`metrics.run_ids`).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, methods=("DA", "regularized"), lambdas=lambdas, loss="ce", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm",),
+problem, runs = linear_runs(
+    "ce", methods=("DA", "regularized"), metrics=("noninvariant_norm",), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-per_seed = {name: runs.noninvariant_norm[name] for name in names}
-mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
+per_seed, mean = seed_means(runs.noninvariant_norm, names)
 print("initial ||W_perp||_F:", {name: round(float(mean[name][0]), 4) for name in names})
 print("final ||W_perp||_F (mean over seeds):", {name: round(float(mean[name][-1]), 4) for name in names})
 
 # %% mystnb={"figure": {"caption": "‖W⊥‖_F, where W⊥ = W(I − Ḡ) is the non-invariant part of W, under cross-entropy loss, per epoch, for data augmentation (DA) and regularization (λ). The constrained model has W⊥ ≡ 0 (grey line). With several seeds: mean and min–max band.", "name": "fig-duan-08"}}
-labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.seed_curves(
-    runs.epochs, per_seed, xlabel="Epochs", ylabel="Frobenius Norm", labels=labels, linestyles=plotting.LINESTYLES,
-    hlines=[(0.0, "Constrained (invariant limit)")],
-)
+fig = limit_figure(runs.epochs, per_seed, lambdas, ylabel="Frobenius Norm", limit=0.0)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
@@ -115,17 +108,9 @@ save_results(
         "initial_noninvariant_norm": {k: float(v[0]) for k, v in mean.items()},
         "final_noninvariant_norm": {k: float(v[-1]) for k, v in mean.items()},
         "shape": shape,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
-    series={
-        "epoch": runs.epochs,
-        **mean,
-        "constrained": np.zeros_like(runs.epochs, dtype=float),
-        "per_seed": per_seed,
-    },
+    series=limit_series(runs.epochs, mean, per_seed, 0.0),
 )
 display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
 assert_checks(checks)

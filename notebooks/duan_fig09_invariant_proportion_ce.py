@@ -38,12 +38,11 @@ threshold = 0.95  # proportion whose first crossing measures how fast a curve ap
 # %%
 import time
 
-import numpy as np
-
 from invlearn.core import plotting
-from invlearn.duan.problem import mnist_problem
-from invlearn.duan.linear import lambda_key, train_linear_methods
-from invlearn.duan.metrics import first_crossing
+from invlearn.duan.linear import lambda_key
+from invlearn.duan.pages import (
+    limit_figure, limit_series, linear_runs, proportion_checks, proportion_crossing, run_metrics, seed_means,
+)
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig09_invariant_proportion_ce"
@@ -53,43 +52,32 @@ seeds = list(range(seed, seed + n_seeds))
 
 # %% [markdown]
 # Train DA and the regularized networks with cross-entropy (all λ × seeds as one batched program) and log the
-# invariant proportion every epoch.
+# invariant proportion every epoch; the runs of {doc}`Fig. 7 <duan_fig07_training_curves_ce>` when that page trained them
+# (`metrics.run_ids`).
 
 # %%
-problem = mnist_problem(n_samples=n_samples, seed=data_seed)
-runs = train_linear_methods(
-    problem, methods=("DA", "regularized"), lambdas=lambdas, loss="ce", hidden=hidden, epochs=epochs, lr=lr,
-    batch_size=batch_size or None, seeds=seeds, metrics=("invariant_proportion",),
+problem, runs = linear_runs(
+    "ce", methods=("DA", "regularized"), metrics=("invariant_proportion",), n_samples=n_samples,
+    data_seed=data_seed, seeds=seeds, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, lambdas=lambdas,
 )
 names = ["DA", *[lambda_key(lam) for lam in lambdas]]
-per_seed = {name: runs.invariant_proportion[name] for name in names}
-mean = {name: values.mean(axis=1) for name, values in per_seed.items()}
-crossing = {name: first_crossing(runs.epochs, mean[name], threshold) for name in names}
+per_seed, mean = seed_means(runs.invariant_proportion, names)
+crossing = proportion_crossing(runs.epochs, mean, threshold)
 print("final invariant proportion (mean over seeds):", {name: round(float(mean[name][-1]), 5) for name in names})
 print(f"first epoch with proportion >= {threshold}:", crossing)
 
 # %% mystnb={"figure": {"caption": "Invariant proportion ‖W − W⊥‖²_F / ‖W‖²_F of the end-to-end matrix under cross-entropy loss, per epoch, for data augmentation (DA) and regularization (λ). The constrained model has proportion 1 (grey line). With several seeds: mean and min–max band.", "name": "fig-duan-09"}}
-labels = {"DA": "DA", **{lambda_key(lam): f"λ = {lam:g}" for lam in lambdas}}
-fig = plotting.seed_curves(
-    runs.epochs, per_seed, xlabel="Epochs", ylabel="Proportion", labels=labels, linestyles=plotting.LINESTYLES,
-    hlines=[(1.0, "Constrained (invariant limit)")],
-)
+fig = limit_figure(runs.epochs, per_seed, lambdas, ylabel="Proportion", limit=1.0)
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
 # ## Check
 #
 # The criteria of {doc}`Fig. 4 <duan_fig04_invariant_proportion>`: (1) every curve ends above its initial value;
-# (2) the λ curves reach `threshold` no later for larger λ; (3) DA ends above 0.99 ("approaches 1").
+# (2) DA ends above 0.99 ("approaches 1"); (3) the λ curves reach `threshold` no later for larger λ.
 
 # %%
-lam_keys = [lambda_key(lam) for lam in sorted(lambdas)]
-checks = {
-    "every curve ends above its initial value": all(mean[n][-1] > mean[n][0] for n in names),
-    f"larger λ reaches {threshold} no later": all(crossing[a] >= crossing[b] for a, b in zip(lam_keys, lam_keys[1:]))
-    and np.isfinite(crossing[lam_keys[-1]]),
-    "DA ends above 0.99": float(mean["DA"][-1]) > 0.99,
-}
+checks = proportion_checks(mean, crossing, lambdas, threshold)
 save_results(
     NOTEBOOK,
     claim="Under cross-entropy the invariant proportion rises toward 1 for every method, faster for larger λ, and DA approaches 1.",
@@ -98,17 +86,9 @@ save_results(
         "final_invariant_proportion": {k: float(v[-1]) for k, v in mean.items()},
         "initial_invariant_proportion": {k: float(v[0]) for k, v in mean.items()},
         "epoch_reaching_threshold": crossing,
-        "seeds": seeds,
-        "train_seconds": runs.seconds,
-        "notebook_seconds": time.perf_counter() - started,
-        "data_source": problem.source,
+        **run_metrics(runs, problem, seeds, started),
     },
-    series={
-        "epoch": runs.epochs,
-        **mean,
-        "constrained": np.ones_like(runs.epochs, dtype=float),
-        "per_seed": per_seed,
-    },
+    series=limit_series(runs.epochs, mean, per_seed, 1.0),
 )
 display(check_table(checks))
 assert_checks(checks)

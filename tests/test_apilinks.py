@@ -124,7 +124,7 @@ def test_every_linked_object_of_a_real_notebook_exists(name):
 
 def test_fig02_links_its_training_function():
     nb = jupytext.read(ROOT / "notebooks" / "duan_fig02_training_curves.py")
-    assert "invlearn.duan.linear.train_linear_methods" in apilinks.notebook_objects(nb, LIB)
+    assert "invlearn.duan.pages.linear_runs" in apilinks.notebook_objects(nb, LIB)
 
 
 def test_book_layer_stays_import_light():

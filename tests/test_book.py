@@ -144,17 +144,17 @@ def test_library_pages_exist(built_html):
 def test_fig2_page_links_to_the_api_and_the_source(built_html):
     page = (built_html / "book" / "generated" / "duan_fig02_training_curves.html").read_text()
     assert apilinks.LIBRARY_CELL_TITLE in page
-    target = "invlearn.duan.linear.html#invlearn.duan.linear.train_linear_methods"
+    target = "invlearn.duan.pages.html#invlearn.duan.pages.linear_runs"
     link = re.search(rf'href="([^"]*/{re.escape(target)})"', page)
-    assert link, "the Fig. 2 page does not link to train_linear_methods"
+    assert link, "the Fig. 2 page does not link to linear_runs"
     api = (built_html / "book" / "generated" / link.group(1).split("#")[0]).resolve()
-    assert api == built_html / "book" / "library" / "api" / "invlearn.duan.linear.html"
+    assert api == built_html / "book" / "library" / "api" / "invlearn.duan.pages.html"
     api_text = api.read_text()
-    assert 'id="invlearn.duan.linear.train_linear_methods"' in api_text
-    source = re.search(r'href="([^"]*_modules/invlearn/duan/linear\.html)#train_linear_methods"', api_text)
-    assert source, "no [source] link for train_linear_methods"
+    assert 'id="invlearn.duan.pages.linear_runs"' in api_text
+    source = re.search(r'href="([^"]*_modules/invlearn/duan/pages\.html)#linear_runs"', api_text)
+    assert source, "no [source] link for linear_runs"
     source_page = (api.parent / source.group(1)).resolve()
-    assert source_page.is_file() and "def train_linear_methods" in re.sub(r"<[^>]+>", "", source_page.read_text())
+    assert source_page.is_file() and "def linear_runs" in re.sub(r"<[^>]+>", "", source_page.read_text())
 
 
 def test_every_page_links_the_library_objects_it_uses(quick_book, built_html):

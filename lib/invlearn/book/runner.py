@@ -68,7 +68,7 @@ from invlearn.book import deps
 from invlearn.book.apilinks import add_library_links
 from invlearn.book.present import present_page
 from invlearn.book.results import generated_dir, repo_root
-from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV
+from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV, RUN_CACHE_ENV
 
 __all__ = [
     "Parameter",
@@ -561,7 +561,7 @@ def run_notebook(
     try:
         try:
             env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record" if record_checks else "assert",
-                   PROFILE_ENV: profile,
+                   PROFILE_ENV: profile, RUN_CACHE_ENV: str(root / ".cache" / "runs"),
                    "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
             if threads:
                 env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

@@ -9,6 +9,7 @@ models    batched deep linear / two-layer networks, optionally hard-wired throug
 training  the single training engine (K configurations as one batched program) and the one step loop
 metrics   accuracy, non-invariant norm, invariant proportion, seed bands
 plotting  the book's figure style and generic panels; functions take arrays and return figures
+runcache  a store of training runs keyed by their protocol, shared across pages (file lock, atomic writes)
 settings  environment variables understood by the library (import-light)
 
 ``invlearn.core`` imports nothing from the paper packages or the book.

@@ -15,3 +15,7 @@ anything else, or unset: it raises."""
 
 PROFILE_ENV = "INVLEARN_PROFILE"
 """The profile the runner executes a notebook under (sweep pages read their sweep's folder for it)."""
+
+RUN_CACHE_ENV = "INVLEARN_RUN_CACHE"
+"""Folder of the store of training runs shared across pages (:mod:`invlearn.core.runcache`); ``off`` disables it;
+unset: ``~/.cache/invlearn/runs``. The runner points it at ``<repo root>/.cache/runs``."""
