@@ -4,7 +4,7 @@ The runner executes a notebook in its source order (setup, computation, figure, 
 result first. :func:`present_page` reorders the *executed* notebook, generically, by cell roles read from tags and
 metadata; the notebook source is not changed and every executed output is kept (moved, never recomputed):
 
-1. **Title and claim** — the first markdown cell whose text starts with a ``# `` heading, with the markdown cells
+1. **Title and claim** — the first markdown cell whose text starts with a level-1 (``#``) heading, with the markdown cells
    directly after it (up to the first code cell).
 2. **Figure** — every code cell with ``mystnb.figure`` metadata: a copy shows its outputs (``remove-input``) with the
    figure's caption and label.

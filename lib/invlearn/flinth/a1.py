@@ -81,14 +81,14 @@ def run_a1(
     1. Phase 1: a fresh equivariant net (support Ω of ``config``) trained by SGD (``equi_lr``, no momentum or weight
        decay) on shuffled ``plain`` batches for ``equi_epochs`` epochs; SGD on the orthonormal E-coefficients is the
        equivariant flow ``dA = -Π_E ∇R``.
-    2. Its weights are loaded into the unconstrained net of ``config`` (:func:`load_equivariant`).
+    2. Its weights are loaded into the unconstrained net of ``config`` (:func:`invlearn.flinth.c4cnn.load_equivariant`).
     3. Phase 2: SGD (``aug_lr``) on ``rotated_copies`` batches (the 4×-concatenated data set, shuffled) for
-       ``aug_epochs`` epochs, or ``aug_steps`` steps when positive; :func:`distance_to_e` after every step.
+       ``aug_epochs`` epochs, or ``aug_steps`` steps when positive; :func:`invlearn.flinth.c4cnn.distance_to_e` after every step.
     4. Optionally (``orbit_steps > 0``) a copy of the loaded net trained the same way on ``orbit_complete`` batches
        for ``orbit_steps`` steps (check N3).
 
-    Random streams (:func:`stream_seed`): init and random basis ``(seed, config index)``; batch orders
-    ``(seed, phase)``, shared by the configurations of a run. Loss: :func:`mse_one_hot`.
+    Random streams (:func:`invlearn.flinth.data.stream_seed`): init and random basis ``(seed, config index)``; batch orders
+    ``(seed, phase)``, shared by the configurations of a run. Loss: :func:`invlearn.flinth.data.mse_one_hot`.
     """
     import time
 
