@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from invlearn.book.deps import module_file, strip_magics
+
 __all__ = ["LIBRARY_CELL_TITLE", "used_objects", "notebook_objects", "links_markdown", "add_library_links"]
 
 PACKAGE = "invlearn"
@@ -28,15 +30,9 @@ LIBRARY_CELL_TITLE = "Library code on this page"
 
 
 def _module_file(module: str, lib: Path) -> Path | None:
-    """The source file of an ``invlearn`` module or package, ``None`` when there is none."""
-    if module.split(".")[0] != PACKAGE:
-        return None
-    base = lib.joinpath(*module.split("."))
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    if base.with_name(base.name + ".py").is_file():
-        return base.with_name(base.name + ".py")
-    return None
+    """The source file of an ``invlearn`` module or package in ``lib``, ``None`` when there is none
+    (:func:`invlearn.book.deps.module_file`)."""
+    return module_file(module, lib / PACKAGE)
 
 
 def _module_names(module: str, lib: Path) -> tuple[frozenset[str] | None, dict[str, str], frozenset[str]]:
@@ -86,15 +82,12 @@ def _resolve(module: str, name: str, lib: Path, depth: int = 0) -> str | None:
 
 
 def _parse(source: str) -> ast.Module | None:
-    """A code cell's syntax tree; IPython magics and shell lines are dropped, an unparsable cell is skipped."""
+    """A code cell's syntax tree, IPython magics and shell lines commented out
+    (:func:`invlearn.book.deps.strip_magics`); ``None`` for a cell that still does not parse."""
     try:
-        return ast.parse(source)
+        return ast.parse(strip_magics(source))
     except SyntaxError:
-        kept = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-        try:
-            return ast.parse(kept)
-        except SyntaxError:
-            return None
+        return None
 
 
 def _dotted(node: ast.expr) -> list[str] | None:

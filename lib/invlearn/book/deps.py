@@ -45,6 +45,7 @@ __all__ = [
     "library_dir",
     "module_file",
     "notebook_code",
+    "strip_magics",
     "import_statements",
     "resolve",
     "imports_of",
@@ -103,7 +104,7 @@ def _bytes(path: Path) -> bytes:
     return _read(_stat_key(path))
 
 
-def _strip_magics(code: str) -> str:
+def strip_magics(code: str) -> str:
     """IPython magics and shell lines commented out, so that a cell parses as Python."""
     return "\n".join("# " + line if line.lstrip().startswith(("%", "!", "?")) else line for line in code.splitlines())
 
@@ -118,13 +119,13 @@ def notebook_code_of(text: str) -> list[str]:
     cells = []
     bounds = [(m.start(), m.end(), m.group(1)) for m in _CELL.finditer(text)]
     if not bounds:
-        return [_strip_magics(text)]
+        return [strip_magics(text)]
     cells.append(text[: bounds[0][0]])  # the header: comments only, but code before the first marker would run too
     for i, (_, end, options) in enumerate(bounds):
         stop = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
         if re.search(r"\[(markdown|md|raw)\]", options):
             continue
-        cells.append(_strip_magics(text[end:stop]))
+        cells.append(strip_magics(text[end:stop]))
     return cells
 
 

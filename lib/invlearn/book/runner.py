@@ -60,7 +60,6 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -474,13 +473,8 @@ def _stale_sweep_points(name: str, profile: str, root: Path, library: str | os.P
 
 
 def package_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    """The Python version and the installed versions of :data:`PACKAGES` (:func:`invlearn.book.deps.package_versions`)."""
+    return {"python": sys.version.split()[0], **deps.package_versions(PACKAGES)}
 
 
 @contextlib.contextmanager
