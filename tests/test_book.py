@@ -32,7 +32,8 @@ def _copy_book(dest: Path) -> Path:
 def quick_book(tmp_path_factory) -> Path:
     book = _copy_book(tmp_path_factory.mktemp("quick_book"))
     result = invlearn("run", "--all", "--profile", "quick", "-j", "2", cwd=book)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # 3: every page made, some claim not reproduced; the per-page test below names it
+    assert result.returncode in (0, 3), result.stdout + result.stderr
     assert invlearn("scorecard", cwd=book).returncode == 0
     return book
 
@@ -56,6 +57,22 @@ def test_notebook_quick_profile_passes_its_check(quick_book, name):
     assert record["check"]["passed"] is True and record["check"]["checks"]
     assert record["series"] and record["metrics"]
     assert (quick_book / "book" / "generated" / "figures" / f"{name}.png").is_file()
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_quick_page_is_honest(quick_book, name):
+    """No result number typed into the page's markdown; every not-reproduced finding has a verdict; the protocol
+    label agrees with the deviations and the page shows it."""
+    record = json.loads((quick_book / "book" / "generated" / f"{name}.json").read_text())
+    assert record["typed_numbers"] == [], f"{name}: result numbers typed into markdown: {record['typed_numbers']}"
+    for claim, finding in record["check"]["findings"].items():
+        assert finding["reproduced"] or finding["verdict"].strip(), f"{name}: finding {claim!r} has no verdict"
+    label = "scaled" if record["deviations"] else "paper"
+    assert record["protocol"] == label
+    nb = json.loads((quick_book / "book" / "generated" / f"{name}.ipynb").read_text())
+    box = [c for c in nb["cells"] if c["metadata"].get("invlearn", {}).get("role") == "protocol"]
+    assert len(box) == 1 and f"Protocol: {label}" in "".join(box[0]["source"])
+    assert all(d in "".join(box[0]["source"]) for d in record["deviations"])
 
 
 def test_fig2_result_file_schema(quick_book):
@@ -114,6 +131,8 @@ def test_fig2_page_and_scorecard(built_html):
     assert "injected-parameters" not in page and "# Parameters" not in page
     scorecard = (built_html / "book" / "scorecard.html").read_text()
     assert "Fig. 2" in scorecard and "passed" in scorecard and "duan_fig02_training_curves.html" in scorecard
+    assert "Summary" in scorecard and "findings reproduced" in scorecard and "scaled (" in scorecard
+    assert "Protocol: scaled" in page
 
 
 LIBRARY_PAGES = ("index", "core", "duan", "gideoni", "flinth", "book")
@@ -208,9 +227,9 @@ def test_no_raw_tex_in_link_texts_of_the_theory_chapter(built_html):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_paper_profile_passes_its_check(tmp_path, name):
+def test_notebook_default_profile_passes_its_check(tmp_path, name):
     book = _copy_book(tmp_path)
     result = invlearn("run", name, cwd=book, timeout=3600)
     assert result.returncode == 0, result.stdout + result.stderr
     record = json.loads((book / "book" / "generated" / f"{name}.json").read_text())
-    assert record["profile"] == "paper" and record["check"]["passed"] is True
+    assert record["profile"] == "default" and record["check"]["passed"] is True

@@ -252,13 +252,13 @@ def test_status_reports_current_stale_missing_failed(tmp_path, library, monkeypa
     (book / "notebooks" / "profiles" / "quick.yaml").write_text("tiny:\n  value: 3\n")
     monkeypatch.setenv("PYTHONPATH", str(library.parent))
     specs = runner.light_discover(book)
-    fake_output(book, specs["tiny"], {}, "paper", library)
-    fake_output(book, specs["tiny2"], {}, "paper", library)
+    fake_output(book, specs["tiny"], {}, "default", library)
+    fake_output(book, specs["tiny2"], {}, "default", library)
 
     lines = status_lines(book)
     assert lines["tiny"].startswith("current") and lines["tiny2"].startswith("current")
     assert lines["tiny3"].startswith("missing")
-    assert lines[""] == "3 page(s), profile paper: 2 current, 1 missing"
+    assert lines[""] == "3 page(s), profile default: 2 current, 1 missing"
 
     edit(library / "book" / "results.py")
     edit(library / "book" / "cli.py")
@@ -267,7 +267,7 @@ def test_status_reports_current_stale_missing_failed(tmp_path, library, monkeypa
     assert "tiny3" not in lines
 
     assert status_lines(book, "tiny", "--profile", "quick")["tiny"] == (
-        "stale   tiny  (parameters: {} -> {'value': 3}; profile: 'paper' -> 'quick'; modules: invlearn.book.results)")
+        "stale   tiny  (parameters: {} -> {'value': 3}; profile: 'default' -> 'quick'; modules: invlearn.book.results)")
 
     failed = book / "book" / "generated" / "tiny2.failed.ipynb"
     failed.write_text("{}")
@@ -303,16 +303,16 @@ def test_status_of_a_sweep_page_counts_its_stale_points(tmp_path, library, monke
     for value in (1, 2):
         point_dir = folder / "points" / f"p{value}"
         point_dir.mkdir(parents=True)
-        record = runner.dependencies(specs["tiny"], {"value": value}, "paper", book, library)
+        record = runner.dependencies(specs["tiny"], {"value": value}, "default", book, library)
         (point_dir / "tiny.json").write_text(json.dumps({"cache_key": deps.digest(record), "dependencies": record}))
         points.append({"id": f"p{value}", "folder": f"points/p{value}", "parameters": {"value": value}, "status": "ok"})
     (book / "sweeps").mkdir()
     sweep_file = book / "sweeps" / "grid.yaml"
     sweep_file.write_text("notebook: tiny\ngrid:\n  value: [1, 2]\n")
-    declared = dataclasses.asdict(sweep.load_sweep_file(sweep_file, "paper", book))
+    declared = dataclasses.asdict(sweep.load_sweep_file(sweep_file, "default", book))
     manifest = {"sweep": declared, "notebook": "tiny", "output_name": "tiny", "points": points}
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    fake_output(book, specs["collect"], {}, "paper", library)
+    fake_output(book, specs["collect"], {}, "default", library)
     assert status_lines(book, "collect")["collect"].startswith("current")
 
     sweep_file.write_text("notebook: tiny\ngrid:\n  value: [1, 2, 3]\n")

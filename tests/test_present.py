@@ -15,7 +15,7 @@ v4 = nbformat.v4
 
 SPEC = NotebookSpec(
     name="demo", path=Path("demo.py"), paper="Nobody (2000)", figure="Fig. 0", title="a demo",
-    parameters={"epochs": Parameter("epochs", 100, "int", "training epochs"),
+    parameters={"epochs": Parameter("epochs", 100, "int", "training epochs", 100),
                 "lr": Parameter("lr", 0.1, "float", "learning rate")},
 )
 
@@ -97,6 +97,7 @@ def test_reader_order(page):
     assert sources[4] == present.READING_HEADING and sources[7].startswith("## Check")
     assert sources[9] == present.PARAMETERS_HEADING
     assert "**`10`**" in sources[10] and "`0.1`" in sources[10] and "Parameters of this run" in sources[10]
+    assert "| `lr` | `0.1` | `0.1` | not stated |" in sources[10]  # bold only where this run differs from the paper
     assert nb.cells[-1].source.startswith("## Assumptions")
     # the figures in source order, the tagged and the detected reading cells in source order
     assert [c.metadata["mystnb"]["figure"]["name"] for c in nb.cells[2:4]] == ["fig-demo-a", "fig-demo-b"]

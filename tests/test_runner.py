@@ -23,10 +23,11 @@ TINY = '''# ---
 #     paper: Nobody (2000)
 #     figure: Fig. 0
 #     title: a tiny notebook for the runner's tests
+#     data: synthetic
 # ---
 
 # %% tags=["parameters"]
-value = 2  # a number written to the result file
+value = 2  # a number written to the result file [paper: 2]
 scale = 1.5  # a float parameter
 fail = False  # raise in the compute cell
 sleep = 0.0  # seconds to wait before writing results
@@ -95,11 +96,14 @@ def test_run_cache_and_library_change(book, root, monkeypatch):
     assert record["check"] == {"claim": "value is positive", "passed": True, "checks": {"value > 0": True}, "findings": {}}
     assert record["metrics"]["scaled"] == 4.5 and record["runtime_s"] > 0 and "torch" in record["versions"]
     assert record["figure"] == "Fig. 0"
+    assert record["protocol"] == "scaled" and record["deviations"] == ["value: 3 vs 2"]
+    assert record["typed_numbers"] == []
     # the injected cell and the parameters cell are hidden; a table of the values used is shown instead
     nb = json.loads((gen / "tiny.ipynb").read_text())
     hidden = [c for c in nb["cells"] if "remove-cell" in c["metadata"].get("tags", [])]
     assert {t for c in hidden for t in c["metadata"]["tags"]} >= {"parameters", "injected-parameters"}
     assert any("Parameters of this run" in "".join(c["source"]) and "**`3`**" in "".join(c["source"]) for c in nb["cells"])
+    assert any("Protocol: scaled" in "".join(c["source"]) and "value: 3 vs 2" in "".join(c["source"]) for c in nb["cells"])
 
     again = invlearn("run", "tiny", "--profile", "quick", cwd=book)
     assert again.returncode == 0 and again.stdout.startswith("cached")
@@ -224,3 +228,45 @@ def test_invalid_variants_are_rejected(book, yaml_text, message):
     result = invlearn("run", "--all", cwd=book)
     assert result.returncode == 2 and message in result.stderr
     assert _outputs(book) == []
+
+
+def test_paper_profile_and_label(book):
+    assert invlearn("run", "tiny", "--profile", "paper", cwd=book).returncode == 0
+    record = json.loads((book / "book" / "generated" / "tiny.json").read_text())
+    assert record["parameters"]["value"] == 2 and record["protocol"] == "paper" and record["deviations"] == []
+    spec = runner.read_spec(book / "notebooks" / "tiny.py")
+    assert spec.parameters["value"].paper == 2 and spec.parameters["value"].help == "a number written to the result file"
+    assert spec.data == "synthetic"
+
+
+def test_failing_claim_makes_its_page_with_a_banner(book):
+    from invlearn.book import scorecard
+
+    result = invlearn("run", "tiny", "-p", "value=-1", cwd=book)
+    assert result.returncode == 3, result.stderr
+    assert "NOT REPRODUCED  tiny" in result.stderr and "value > 0" in result.stderr
+    gen = book / "book" / "generated"
+    record = json.loads((gen / "tiny.json").read_text())
+    assert record["check"]["passed"] is False and not (gen / "tiny.failed.ipynb").exists()
+    nb = json.loads((gen / "tiny.ipynb").read_text())
+    banner = [c for c in nb["cells"] if c["metadata"].get("invlearn", {}).get("role") == "banner"]
+    assert len(banner) == 1 and "Not reproduced" in "".join(banner[0]["source"])
+    assert "".join(banner[0]["source"]).count("* value > 0") == 1
+    assert invlearn("run", "tiny", "-p", "value=-1", cwd=book).returncode == 3  # cached, still not reproduced
+    rows = scorecard.scorecard_rows(book)
+    assert rows[0]["check"] == "not reproduced" and rows[0]["checks"] == {"value > 0": False}
+    assert "**NOT REPRODUCED**: value > 0" in scorecard.scorecard_markdown(rows)
+
+
+def test_scorecard_survives_foreign_and_corrupt_result_files(book):
+    from invlearn.book import scorecard
+
+    gen = book / "book" / "generated"
+    gen.mkdir(parents=True)
+    (gen / "tiny.json").write_text('{"notebook": "tiny", "check": {"passed": true}}')
+    rows = scorecard.scorecard_rows(book)
+    assert rows[0]["check"] == "unreadable" and "tiny.json" in rows[0]["problem"] and "invlearn run" in rows[0]["problem"]
+    (gen / "tiny.json").write_text("{not json")
+    rows = scorecard.scorecard_rows(book)
+    assert rows[0]["check"] == "unreadable" and "JSONDecodeError" in rows[0]["problem"]
+    assert "**unreadable**" in scorecard.scorecard_markdown(rows)

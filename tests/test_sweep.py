@@ -113,7 +113,7 @@ def test_sweep_file_runs_collects_and_isolates_a_failing_point(book):
     assert [p["coords"] for p in manifest["points"]] == [{"value": v, "fail": False} for v in (1, 2, 3)]
     for point in manifest["points"]:
         record = json.loads((book / "sweeps_out" / "values" / point["folder"] / "tiny.json").read_text())
-        assert record["metrics"]["scaled"] == 2.0 * point["coords"]["value"] and record["profile"] == "paper"
+        assert record["metrics"]["scaled"] == 2.0 * point["coords"]["value"] and record["profile"] == "default"
         assert set(record) >= {"check", "metrics", "series", "parameters", "runtime_s", "versions", "cache_key"}
     collected = invlearn("collect", "values", cwd=book)
     assert collected.returncode == 0, collected.stderr

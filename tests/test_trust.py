@@ -6,20 +6,20 @@
   equal to one of that page's own result metrics fails (the reading is generated from the run).
 * Every finding that does not reproduce carries a verdict.
 
-The result-file tests read whatever result files exist: ``book/generated/`` after a book build, and the quick-profile
-outputs of ``tests/test_book.py`` when it ran in the same session (fixture ``quick_results``).
+The result-file tests here read ``book/generated/`` (after a book build; skipped without). ``tests/test_book.py`` runs
+the same audits on the quick-profile outputs it builds, so CI checks every page.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
 import pytest
 
 from invlearn.book import protocol
+from invlearn.book.audit import notebook_markdown, prose_numbers, typed_numbers
 from invlearn.book.runner import NotebookSpec, Parameter, light_discover
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,93 +70,17 @@ def test_every_notebook_declares_the_papers_data(name):
 
 
 # --------------------------------------------------------------------------------------------------- live prose
-_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?(?:[eE][-−+]?\d+)?|\.\d+)(?:\s*[×x]\s*10\^?\{?([-−]?\d+)\}?)?")
-
-
-def _markdown_of(path: Path) -> str:
-    """The markdown cells of a percent script, without math and inline code."""
-    text, cells, inside = path.read_text(), [], False
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            inside = "[markdown]" in line
-            continue
-        if inside and line.startswith("#"):
-            cells.append(line[1:])
-    return _strip_code("\n".join(cells))
-
-
-def _strip_code(text: str) -> str:
-    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
-    text = re.sub(r"\$[^$\n]*\$", " ", text)
-    text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(r"\{doc\}`[^`]*`|\{ref\}`[^`]*`|\]\([^)]*\)", " ", text)
-    return text
-
-
-def _numbers(text: str) -> list[tuple[str, float, int]]:
-    """Numbers written in prose: (as written, value, significant digits). Integers of one digit are skipped (counts,
-    figure and section numbers)."""
-    out = []
-    for match in _NUMBER.finditer(text):
-        raw = match.group(1).replace(",", "")
-        try:
-            value = float(raw.replace("−", "-"))
-        except ValueError:
-            continue
-        if match.group(2):
-            value *= 10 ** int(match.group(2).replace("−", "-"))
-        mantissa = re.split(r"[eE]", raw)[0].replace(".", "").lstrip("0") or "0"
-        digits = len(mantissa.rstrip("0")) if "." not in raw.split("e")[0] else len(mantissa)
-        if value == int(value) and abs(value) < 10 and "." not in raw and "e" not in raw.lower():
-            continue
-        out.append((match.group(0), value, max(digits, 1)))
-    return out
-
-
-def _leaves(value, prefix=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value[:50]):
-            yield from _leaves(v, f"{prefix}[{i}]")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        yield prefix, float(value)
-
-
-def _equal_as_written(written: float, digits: int, metric: float) -> bool:
-    if metric == 0.0:
-        return written == 0.0
-    rounded = float(f"{metric:.{digits}g}")
-    return math.isclose(rounded, written, rel_tol=1e-9) or math.isclose(rounded, -written, rel_tol=1e-9)
-
-
-def typed_metric_numbers(markdown: str, record: dict) -> list[str]:
-    """Numbers of ``markdown`` equal (to the digits written) to a metric of ``record`` that is not also one of the
-    run's parameter values: result numbers typed into prose."""
-    parameter_values = {float(v) for _, v in _leaves(record.get("parameters") or {})}
-    metrics = [(k, v) for k, v in _leaves(record.get("metrics") or {}) if v not in parameter_values]
-    hits = []
-    for written, value, digits in _numbers(markdown):
-        if value in parameter_values:
-            continue
-        for key, metric in metrics:
-            if _equal_as_written(value, digits, metric):
-                hits.append(f"{written!r} equals metric {key} = {metric:.6g}")
-                break
-    return hits
-
-
 def test_typed_number_detector_can_fail():
-    record = {"metrics": {"ratio": 20.3, "eps": 4.1e-4, "n": 3}, "parameters": {"epochs": 300}}
-    assert typed_metric_numbers("nominal leaves it 20× faster, at 4e-4", record) == [
-        "'20' equals metric ratio = 20.3", "'4e-4' equals metric eps = 0.00041"]
-    assert typed_metric_numbers("after 300 epochs, Fig. 3, 3 seeds", record) == []
+    record = {"metrics": {"ratio": 20.3, "eps": 4.1e-4, "n": 3, "fig": 11.0}, "parameters": {"epochs": 300}}
+    assert typed_numbers("nominal leaves it 20× faster, at 4e-4", record) == [
+        "'20' equals metrics.ratio = 20.3", "'4e-4' equals metrics.eps = 0.00041"]
+    assert typed_numbers("after 300 epochs, Fig. 11, 3 seeds, $x = 20$, `4e-4`", record) == []
+    assert [n[1:] for n in prose_numbers("1,000 digits, 0.38, 3×10^{-2}")] == [(1000.0, 1), (0.38, 2), (0.03, 1)]
 
 
 def _result_files() -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
-    for folder in (ROOT / "book" / "generated", ROOT / ".pytest_quick_book" / "book" / "generated"):
+    for folder in (ROOT / "book" / "generated",):
         for name in SPECS:
             path = folder / f"{name}.json"
             if path.is_file():
@@ -172,18 +96,18 @@ def test_no_result_number_typed_into_a_page(name):
     paths = [p for variant, ps in RESULTS.items() if SPECS[variant].source == name for p in ps]
     if not paths:
         pytest.skip(f"{name}: no result file (build the book or run tests/test_book.py first)")
-    markdown = _markdown_of(NOTEBOOKS[name].path)
-    hits = [hit for p in paths for hit in typed_metric_numbers(markdown, json.loads(p.read_text()))]
+    markdown = notebook_markdown(NOTEBOOKS[name].path)
+    hits = [hit for p in paths for hit in typed_numbers(markdown, json.loads(p.read_text()))]
     assert not hits, f"{name}: result numbers typed into markdown: {hits}"
 
 
 @pytest.mark.parametrize("chapter", sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
 def test_no_result_number_typed_into_a_chapter(chapter):
-    text = _strip_code(chapter.read_text())
+    text = chapter.read_text()
     records = [json.loads(p.read_text()) for ps in RESULTS.values() for p in ps]
     if not records:
         pytest.skip("no result files")
-    hits = [hit for record in records for hit in typed_metric_numbers(text, record)]
+    hits = [hit for record in records for hit in typed_numbers(text, record)]
     assert not hits, f"{chapter.name}: result numbers typed into prose: {hits}"
 
 

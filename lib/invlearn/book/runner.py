@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from invlearn.book import deps
+from invlearn.book import audit, deps
 from invlearn.book import protocol as protocols
 from invlearn.book.apilinks import add_library_links
 from invlearn.book.present import present_page
@@ -627,6 +627,7 @@ def run_notebook(
             cache_key=key,
             dependencies=depends,
         )
+        record["typed_numbers"] = audit.typed_numbers(audit.notebook_markdown(spec.path), record)
         staged_json.unlink()
         staged_record = staging / f".{spec.name}.json"
         staged_record.write_text(json.dumps(record, indent=1, default=repr))

@@ -1,57 +1,172 @@
-"""The scorecard: one row per figure notebook, read from the result files in ``book/generated/``."""
+"""The scorecard: what the book reproduces, read from the result files in ``book/generated/``.
+
+Three generated tables (``book/generated/scorecard_table.md``, included by ``book/scorecard.md``):
+
+1. **Summary per paper**: pages at the paper protocol vs scaled, pages whose claim holds, sub-checks passed of
+   those asserted, findings reproduced / not reproduced (and how many of those carry a verdict).
+2. **One row per page**: the claim its checks assert, the outcome (a failed check is "not reproduced"), the
+   protocol (``paper``, or ``scaled`` with the number of deviations; the page lists them), the profile, the runtime.
+3. **Every finding**: the paper claims the pages evaluate but do not assert, reproduced or not, with the verdict of
+   the control shown on the page.
+
+A result file that cannot be read (corrupt, foreign, partial) does not stop the scorecard: its row says which file
+and what is wrong, and the other rows are built.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from invlearn.book.results import generated_dir, repo_root
 from invlearn.book.runner import discover
 
-__all__ = ["scorecard_rows", "scorecard_markdown", "write_scorecard"]
+__all__ = ["scorecard_rows", "summary_rows", "scorecard_markdown", "write_scorecard"]
+
+_REQUIRED = ("check", "profile", "protocol")
 
 
-def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, str]]:
-    """One dict per notebook: figure, paper, claim, check, profile, runtime, page (a doc path or ""), and
-    not_reproduced (the findings of the paper that this run did not show)."""
+def _read(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """A result file's record, or ``None`` and what is wrong with it."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"unreadable result file {path.name}: {type(exc).__name__}"
+    if not isinstance(record, Mapping):
+        return None, f"result file {path.name} is not a JSON object"
+    missing = [key for key in _REQUIRED if key not in record]
+    check = record.get("check")
+    if not missing and not (isinstance(check, Mapping) and isinstance(check.get("checks"), Mapping)):
+        missing = ["check.checks"]
+    if missing:
+        return None, (f"result file {path.name} was not written by 'invlearn run' (no {', '.join(missing)}); "
+                      "rerun the page with invlearn run")
+    return record, ""
+
+
+def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """One dict per page (notebook or variant): name, figure, paper, page (a doc path or ``""``), claim, check
+    (``passed``, ``not reproduced``, ``failed`` (no page), ``not run`` or ``unreadable``), checks (``{name: bool}``),
+    protocol, deviations, profile, runtime, findings (``{claim: {reproduced, verdict}}``), problem (what is wrong
+    with an unreadable result file)."""
     out = generated_dir(root)
     rows = []
     for name, spec in discover(root).items():
+        row: dict[str, Any] = {"name": name, "figure": spec.figure, "paper": spec.paper, "page": "", "claim": "",
+                               "check": "not run", "checks": {}, "protocol": "", "deviations": [], "profile": "",
+                               "runtime": "", "findings": {}, "problem": ""}
         result_file = out / f"{name}.json"
-        row = {"name": name, "figure": spec.figure, "paper": spec.paper, "claim": "", "profile": "", "runtime": ""}
         if result_file.is_file():
-            record = json.loads(result_file.read_text())
-            row.update(
-                claim=record["check"]["claim"],
-                check="passed" if record["check"]["passed"] else "failed",
-                not_reproduced=[k for k, v in record["check"].get("findings", {}).items() if not v],
-                profile=record["profile"],
-                runtime=f"{record['runtime_s']:.1f} s",
-                page=f"/book/generated/{name}",
-            )
-        else:
-            row.update(check="failed" if (out / f"{name}.failed.ipynb").is_file() else "not run", page="")
+            record, problem = _read(result_file)
+            if record is None:
+                row.update(check="unreadable", problem=problem)
+            else:
+                check = record["check"]
+                checks = {str(k): bool(v) for k, v in check["checks"].items()}
+                findings = {}
+                for claim, value in (check.get("findings") or {}).items():
+                    value = value if isinstance(value, Mapping) else {"reproduced": bool(value), "verdict": ""}
+                    findings[str(claim)] = {"reproduced": bool(value.get("reproduced")),
+                                            "verdict": str(value.get("verdict") or "")}
+                runtime = record.get("runtime_s")
+                row.update(
+                    claim=str(check.get("claim", "")),
+                    check="passed" if checks and all(checks.values()) else "not reproduced",
+                    checks=checks,
+                    protocol=str(record["protocol"]),
+                    deviations=list(record.get("deviations") or []),
+                    profile=str(record["profile"]),
+                    runtime=f"{runtime:.1f} s" if isinstance(runtime, (int, float)) else "",
+                    findings=findings,
+                    page=f"/book/generated/{name}" if (out / f"{name}.ipynb").is_file() else "",
+                )
+        elif (out / f"{name}.failed.ipynb").is_file():
+            row.update(check="failed")
         rows.append(row)
     return rows
 
 
-def scorecard_markdown(rows: list[dict[str, str]]) -> str:
-    """A MyST table; figure cells link to the figure pages that exist."""
-    lines = ["| figure | paper | claim | our check | profile | runtime |", "|---|---|---|---|---|---|"]
+def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per paper (in order of first appearance): pages, at paper protocol, scaled, claims holding, sub-checks
+    passed and asserted, findings reproduced, not reproduced, not reproduced with a verdict, unavailable pages."""
+    papers: dict[str, dict[str, Any]] = {}
     for r in rows:
-        figure = f"{{doc}}`{r['figure']} <{r['page']}>`" if r["page"] else r["figure"]
-        mark = {"passed": "passed", "failed": "**FAILED**"}.get(r["check"], r["check"])
-        if r.get("not_reproduced"):
-            mark += "; not reproduced: " + "; ".join(r["not_reproduced"])
-        claim = r["claim"].replace("|", "/")
-        lines.append(f"| {figure} | {r['paper']} | {claim} | {mark} | {r['profile']} | {r['runtime']} |")
+        s = papers.setdefault(r["paper"], {"paper": r["paper"], "pages": 0, "paper_protocol": 0, "scaled": 0,
+                                           "claims_hold": 0, "checks_passed": 0, "checks": 0, "reproduced": 0,
+                                           "not_reproduced": 0, "with_verdict": 0, "unavailable": 0})
+        s["pages"] += 1
+        if r["check"] in ("passed", "not reproduced"):
+            s["paper_protocol" if r["protocol"] == "paper" else "scaled"] += 1
+            s["claims_hold"] += r["check"] == "passed"
+            s["checks"] += len(r["checks"])
+            s["checks_passed"] += sum(r["checks"].values())
+            for f in r["findings"].values():
+                if f["reproduced"]:
+                    s["reproduced"] += 1
+                else:
+                    s["not_reproduced"] += 1
+                    s["with_verdict"] += bool(f["verdict"].strip())
+        else:
+            s["unavailable"] += 1
+    return list(papers.values())
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _figure(r: Mapping[str, Any]) -> str:
+    return f"{{doc}}`{_cell(r['figure'])} <{r['page']}>`" if r["page"] else _cell(r["figure"])
+
+
+def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
+    """The three MyST tables of the module docstring; figure cells link to the pages that exist."""
+    lines = ["## Summary", "",
+             "| paper | pages | paper protocol | scaled | claims that hold | checks passed / asserted | "
+             "findings reproduced | findings not reproduced (with verdict) | no result |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in summary_rows(rows):
+        lines.append(f"| {_cell(s['paper'])} | {s['pages']} | {s['paper_protocol']} | {s['scaled']} | "
+                     f"{s['claims_hold']} of {s['pages'] - s['unavailable']} | {s['checks_passed']} / {s['checks']} | "
+                     f"{s['reproduced']} | {s['not_reproduced']} ({s['with_verdict']}) | {s['unavailable']} |")
+    lines += ["", "## Pages", "",
+              "| figure | paper | claim (what the checks assert) | our check | protocol | profile | runtime |",
+              "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        mark = {"passed": "passed", "not reproduced": "**NOT REPRODUCED**", "failed": "**FAILED** (no page)",
+                "unavailable": "unavailable"}.get(r["check"], r["check"])
+        if r["check"] == "not reproduced":
+            mark += ": " + "; ".join(_cell(k) for k, ok in r["checks"].items() if not ok)
+        if r["problem"]:
+            mark = f"**unreadable**: {_cell(r['problem'])}"
+        protocol = r["protocol"]
+        if protocol == "scaled":
+            n = len(r["deviations"])
+            protocol = f"scaled ({n} deviation{'s' if n != 1 else ''})"
+        lines.append(f"| {_figure(r)} | {_cell(r['paper'])} | {_cell(r['claim'])} | {mark} | {protocol} | "
+                     f"{r['profile']} | {r['runtime']} |")
+    lines += ["", "## Findings", "",
+              "Paper claims the pages evaluate on the same runs but do not assert. A claim that does not reproduce "
+              "carries the verdict of the control experiment shown on its page.", "",
+              "| figure | finding | reproduced | verdict |", "|---|---|---|---|"]
+    for r in rows:
+        for claim, f in r["findings"].items():
+            verdict = _cell(f["verdict"]) if f["verdict"].strip() else ("" if f["reproduced"] else "**no verdict**")
+            lines.append(f"| {_figure(r)} | {_cell(claim)} | {'yes' if f['reproduced'] else '**no**'} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
 def write_scorecard(root: str | os.PathLike | None = None) -> Path:
-    """Write ``book/generated/scorecard_table.md`` (included by ``book/scorecard.md``)."""
+    """Write ``book/generated/scorecard_table.md`` (included by ``book/scorecard.md``) and print a line per
+    unreadable result file."""
+    rows = scorecard_rows(repo_root(root))
+    for r in rows:
+        if r["problem"]:
+            print(f"scorecard: {r['name']}: {r['problem']}")
     path = generated_dir(root) / "scorecard_table.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(scorecard_markdown(scorecard_rows(repo_root(root))))
+    path.write_text(scorecard_markdown(rows))
     return path
