@@ -13,6 +13,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from invlearn.book import protocol as protocols
 from invlearn.book import runner
 from invlearn.book.results import repo_root
 
@@ -76,12 +77,14 @@ def _cmd_list() -> int:
     for spec in runner.discover().values():
         print(f"{spec.name}  [{spec.paper}, {spec.figure}]")
         print(f"    {spec.title}")
+        print(f"    data: {spec.data or 'not declared'} (the paper's)")
         if spec.is_variant:
             fixed = ", ".join(f"{k} = {v!r}" for k, v in spec.fixed.items())
             print(f"    variant of {spec.source} with {fixed}; parameters as for {spec.source}")
             continue
         for p in spec.parameters.values():
-            print(f"    {p.name} = {p.default!r}  ({p.type_name})  {p.help}")
+            paper = "not stated" if p.paper == protocols.NOT_STATED else protocols.format_value(p.paper)
+            print(f"    {p.name} = {p.default!r}  ({p.type_name}; paper: {paper})  {p.help}")
     return 0
 
 

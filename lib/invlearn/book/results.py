@@ -165,8 +165,9 @@ def findings_table(findings: Mapping[str, Any]):
 def assert_checks(checks: Mapping[str, bool]) -> None:
     """Raise ``AssertionError`` naming every failed sub-check.
 
-    When ``$INVLEARN_CHECKS`` is ``record`` (set by the runner for sweep points) a failure is only printed: the
-    result file written before already carries ``check.passed = false``.
+    When ``$INVLEARN_CHECKS`` is ``record`` (set by the runner for every run) a failure is only printed: the
+    result file written before already carries ``check.passed = false``, and the runner makes the page with a "not
+    reproduced" banner. Run directly (Jupyter, a script), the failure raises.
     """
     failed = [name for name, ok in checks.items() if not ok]
     if failed and os.environ.get(CHECKS_ENV) == "record":

@@ -145,7 +145,7 @@ def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
         protocol = r["protocol"]
         if protocol == "scaled":
             n = len(r["deviations"])
-            protocol = f"scaled ({n} deviation{'s' if n != 1 else ''})"
+            protocol = f"scaled ({n} deviation{'s' if n != 1 else ''}): " + "; ".join(_cell(d) for d in r["deviations"])
         lines.append(f"| {_figure(r)} | {_cell(r['paper'])} | {_cell(r['claim'])} | {mark} | {protocol} | "
                      f"{r['profile']} | {r['runtime']} |")
     lines += ["", "## Findings", "",
