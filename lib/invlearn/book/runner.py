@@ -511,6 +511,33 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def ipc_kernel_manager(prefix: str | os.PathLike) -> type:
+    """A kernel manager whose kernel talks over IPC sockets ``<prefix>-<n>`` instead of TCP ports on loopback:
+    concurrent kernels cannot collide on a port, and no "running over TCP without encryption" warning is printed.
+    ``prefix`` must be unique per kernel (the default, ``kernel-ipc`` in the cwd, is shared by concurrent kernels)
+    and short (a socket path has at most ~100 characters)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(prefix))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+def _socket_prefix() -> Path:
+    """A fresh socket prefix in Jupyter's runtime folder."""
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    return runtime / f"invlearn-{uuid.uuid4().hex[:16]}"
+
+
 def _failure_message(exc: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -581,6 +608,7 @@ def run_notebook(
     staged_nb = staging / f"{spec.name}.ipynb"
     staged_json = staging / f"{spec.source}.json"  # written by the notebook under its own name
     start = time.perf_counter()
+    sockets = _socket_prefix()
     try:
         try:
             env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record",
@@ -597,6 +625,7 @@ def run_notebook(
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
+                    kernel_manager_class=ipc_kernel_manager(sockets),
                 )
             if not staged_json.is_file():
                 raise RuntimeError("the notebook wrote no result file (call invlearn.book.results.save_results)")
@@ -649,3 +678,5 @@ def run_notebook(
                           failed_checks=failed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for socket in sockets.parent.glob(f"{sockets.name}-*"):  # left behind by an interrupted kernel
+            socket.unlink(missing_ok=True)
