@@ -75,6 +75,15 @@ def test_quick_page_is_honest(quick_book, name):
     assert all(d in "".join(box[0]["source"]) for d in record["deviations"])
 
 
+@pytest.mark.parametrize("chapter", sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
+def test_no_quick_result_number_typed_into_a_chapter(quick_book, chapter):
+    from invlearn.book.audit import typed_numbers
+
+    records = [json.loads(p.read_text()) for p in (quick_book / "book" / "generated").glob("*.json")]
+    hits = [hit for record in records if "metrics" in record for hit in typed_numbers(chapter.read_text(), record)]
+    assert not hits, f"{chapter.name}: result numbers typed into prose: {hits}"
+
+
 def test_fig2_result_file_schema(quick_book):
     record = json.loads((quick_book / "book" / "generated" / "duan_fig02_training_curves.json").read_text())
     names = {"DA", "constrained", "reg_0.001", "reg_0.01", "reg_0.1"}
