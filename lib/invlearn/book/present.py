@@ -116,7 +116,7 @@ def banner_markdown(record: Mapping[str, Any]) -> str:
     failed = [name for name, ok in checks.items() if not ok]
     if not failed:
         return ""
-    lines = [":::{error} Not reproduced by this run",
+    lines = [":::{admonition} Not reproduced by this run", ":class: error",
              "The page's claim fails at these parameters. Failed checks:", ""]
     lines += [f"* {name}" for name in failed]
     lines.append(":::")

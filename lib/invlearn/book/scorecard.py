@@ -125,13 +125,14 @@ def _figure(r: Mapping[str, Any]) -> str:
 def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
     """The three MyST tables of the module docstring; figure cells link to the pages that exist."""
     lines = ["## Summary", "",
-             "| paper | pages | paper protocol | scaled | claims that hold | checks passed / asserted | "
-             "findings reproduced | findings not reproduced (with verdict) | no result |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| paper | pages with a result | paper protocol / scaled | claims that hold | checks passed | "
+             "findings reproduced / not (with verdict) |",
+             "|---|---|---|---|---|---|"]
     for s in summary_rows(rows):
-        lines.append(f"| {_cell(s['paper'])} | {s['pages']} | {s['paper_protocol']} | {s['scaled']} | "
-                     f"{s['claims_hold']} of {s['pages'] - s['unavailable']} | {s['checks_passed']} / {s['checks']} | "
-                     f"{s['reproduced']} | {s['not_reproduced']} ({s['with_verdict']}) | {s['unavailable']} |")
+        made = s["pages"] - s["unavailable"]
+        lines.append(f"| {_cell(s['paper'])} | {made} of {s['pages']} | {s['paper_protocol']} / {s['scaled']} | "
+                     f"{s['claims_hold']} of {made} | {s['checks_passed']} of {s['checks']} | "
+                     f"{s['reproduced']} / {s['not_reproduced']} ({s['with_verdict']}) |")
     lines += ["", "## Pages", "",
               "| figure | paper | claim (what the checks assert) | our check | protocol | profile | runtime |",
               "|---|---|---|---|---|---|---|"]
