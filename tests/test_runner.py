@@ -55,7 +55,7 @@ def book(tmp_path: Path) -> Path:
 
 def _outputs(book: Path) -> list[str]:
     gen = book / "book" / "generated"
-    return sorted(p.name for p in gen.iterdir()) if gen.is_dir() else []
+    return sorted(p.name for p in gen.iterdir() if p.name != ".locks") if gen.is_dir() else []  # locks stay
 
 
 def test_spec_reads_parameters_and_metadata(book):
@@ -270,3 +270,19 @@ def test_scorecard_survives_foreign_and_corrupt_result_files(book):
     rows = scorecard.scorecard_rows(book)
     assert rows[0]["check"] == "unreadable" and "JSONDecodeError" in rows[0]["problem"]
     assert "**unreadable**" in scorecard.scorecard_markdown(rows)
+
+
+def test_concurrent_runs_of_one_page_take_turns(book):
+    """The second run waits for the page's lock (and says so); the outputs are those of one whole run."""
+    command = [sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=4.0", "--force"]
+    first = subprocess.Popen(command, cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    second = subprocess.Popen(command, cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [p.communicate(timeout=120) for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, outs
+    assert "waiting   tiny" in outs[1][1]
+    gen = book / "book" / "generated"
+    record = json.loads((gen / "tiny.json").read_text())
+    nb = json.loads((gen / "tiny.ipynb").read_text())
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert record["parameters"]["sleep"] == 4.0 and "sleep = 4.0" in "".join(injected[0]["source"])

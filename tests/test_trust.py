@@ -13,7 +13,6 @@ the same audits on the quick-profile outputs it builds, so CI checks every page.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest

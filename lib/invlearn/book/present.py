@@ -74,7 +74,7 @@ _CHECK_CALL = re.compile(r"\b(save_results|check_table)\(")
 def parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> str:
     """The table of a run's parameters: this run | our default | paper | meaning. A value of this run that differs
     from the paper's stated value is in bold; "not stated" marks a parameter the paper leaves open."""
-    from invlearn.book.protocol import NOT_STATED, format_value, same_value
+    from invlearn.book.protocol import NOT_STATED, same_value
 
     rows = [
         f"**Parameters of this run** (profile `{profile}`; values of this run that differ from the paper's are in "

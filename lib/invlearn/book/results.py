@@ -5,7 +5,9 @@ the ``series`` behind its figure. The runner then adds what the notebook's heade
 figure, profile, parameters, runtime, package versions, cache key) and moves the file into ``book/generated/``.
 
 The output directory is ``$INVLEARN_OUTPUT_DIR`` when set (the runner points it at a staging folder so that
-nothing half-written reaches ``book/generated/``), else ``<repo root>/book/generated``.
+nothing half-written reaches ``book/generated/``), else the scratch folder ``<repo root>/runs/interactive``: a
+notebook run outside the runner (Jupyter, ``python notebooks/<name>.py``, the plain ``papermill`` command) never
+writes into the book's outputs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "repo_root",
     "generated_dir",
     "output_dir",
+    "scratch_dir",
     "figure_stem",
     "to_jsonable",
     "finding",
@@ -50,10 +53,15 @@ def generated_dir(root: str | os.PathLike | None = None) -> Path:
     return repo_root(root) / "book" / "generated"
 
 
+def scratch_dir(root: str | os.PathLike | None = None) -> Path:
+    """``<repo root>/runs/interactive``: where a notebook run outside the runner writes."""
+    return repo_root(root) / "runs" / "interactive"
+
+
 def output_dir() -> Path:
     """Where the running notebook writes its result file and figures (see module docstring)."""
     env = os.environ.get(OUTPUT_ENV)
-    path = Path(env) if env else generated_dir()
+    path = Path(env) if env else scratch_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -138,6 +146,8 @@ def save_results(
     }
     path = output_dir() / f"{notebook}.json"
     path.write_text(json.dumps(to_jsonable(record), indent=1))
+    if not os.environ.get(OUTPUT_ENV):
+        print(f"result file: {path} (a run outside 'invlearn run': the book's outputs are unchanged)")
     return path
 
 

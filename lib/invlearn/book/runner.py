@@ -90,6 +90,8 @@ __all__ = [
     "light_discover",
     "sweep_of",
     "run_notebook",
+    "page_lock",
+    "ipc_kernel_manager",
 ]
 
 PROFILES = ("default", "paper", "quick")
@@ -548,6 +550,27 @@ def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@contextlib.contextmanager
+def page_lock(out_dir: Path, name: str) -> Iterator[None]:
+    """Hold ``<out_dir>/.locks/<name>`` exclusively (``flock``): a second run of the same page into the same folder
+    waits, saying so, and then finds the first run's outputs (a cache hit when its parameters are the same). The
+    outputs of a page are therefore always those of one run."""
+    import fcntl
+
+    locks = out_dir / ".locks"
+    locks.mkdir(exist_ok=True)
+    with open(locks / name, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting   {name}: another run of this page is writing {out_dir}", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _failed_checks(record: Mapping[str, Any]) -> list[str]:
     """The names of a result file's failed checks (``[]`` when its claim holds)."""
     check = record.get("check") or {}
@@ -583,13 +606,20 @@ def run_notebook(
     Returns an outcome rather than raising on notebook failure; ``KeyboardInterrupt`` propagates after the
     staging folder is removed, so no half-written output remains.
     """
+    root = repo_root(root)
+    out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with page_lock(out_dir, spec.name):
+        return _run_locked(spec, params, profile, force, root, threads, out_dir)
+
+
+def _run_locked(spec: NotebookSpec, params: Mapping[str, Any], profile: str, force: bool, root: Path,
+                threads: int | None, out_dir: Path) -> RunOutcome:
+    """:func:`run_notebook` while holding the page's lock."""
     import jupytext
     import nbformat
     import papermill
 
-    root = repo_root(root)
-    out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
-    out_dir.mkdir(parents=True, exist_ok=True)
     final_nb, final_json = out_dir / f"{spec.name}.ipynb", out_dir / f"{spec.name}.json"
     failed_nb = out_dir / f"{spec.name}.failed.ipynb"
     depends = dependencies(spec, dict(params), profile, root)
