@@ -159,6 +159,11 @@ def test_parallel_run_of_several_notebooks(book):
     assert sorted(line.split()[0] for line in result.stdout.splitlines()) == ["ok", "ok"]
     for name in ("tiny", "tiny2"):
         assert json.loads((book / "book" / "generated" / f"{name}.json").read_text())["check"]["passed"]
+    # one progress line per event, on stderr, and no kernel transport warning
+    assert "[0/2] running tiny, tiny2; ETA" in result.stderr and "[1/2] running" in result.stderr
+    assert "TCP" not in result.stderr
+    again = invlearn("run", "--all", "-j", "2", "--force", cwd=book)  # the ETA now comes from recorded runtimes
+    assert "[0/2]" in again.stderr and again.returncode == 0
 
 
 def default_sigint() -> None:

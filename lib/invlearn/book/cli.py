@@ -11,11 +11,12 @@ import argparse
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 from invlearn.book import protocol as protocols
 from invlearn.book import runner
-from invlearn.book.results import repo_root
+from invlearn.book.results import generated_dir, repo_root
 
 __all__ = ["main", "build_parser", "NOT_REPRODUCED"]
 
@@ -161,6 +162,34 @@ def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list
     return keep
 
 
+class _Progress:
+    """One line per event on stderr: pages done of the total, the page(s) running, and an ETA from the runtimes
+    the result files recorded last time (pages never run count as the mean of the others)."""
+
+    def __init__(self, plan: list, jobs: int, out_dir: Path) -> None:
+        import json
+
+        self.expected: dict[str, float] = {}
+        for spec, _ in plan:
+            try:
+                self.expected[spec.name] = float(json.loads((out_dir / f"{spec.name}.json").read_text())["runtime_s"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        mean = sum(self.expected.values()) / len(self.expected) if self.expected else 30.0
+        self.remaining = {spec.name: self.expected.get(spec.name, mean) for spec, _ in plan}
+        self.total, self.done, self.jobs = len(plan), 0, max(1, jobs)
+
+    def line(self, running: list[str]) -> None:
+        eta = sum(self.remaining.values()) / min(self.jobs, max(1, len(self.remaining)))
+        minutes, seconds = divmod(int(round(eta)), 60)
+        print(f"[{self.done}/{self.total}] running {', '.join(running) or '-'}; ETA ≈ {minutes}:{seconds:02d} "
+              "(from the last recorded runtimes)", file=sys.stderr, flush=True)
+
+    def finished(self, name: str) -> None:
+        self.done += 1
+        self.remaining.pop(name, None)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     specs = runner.discover()
     selected = _select(args, specs)
@@ -172,20 +201,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     root = repo_root()
     outcomes = []
     plan = _run_sweeps_of_pages(plan, args, outcomes)
+    progress = _Progress(plan, args.jobs, generated_dir(root)) if len(plan) > 1 else None
     if args.jobs <= 1 or len(plan) == 1:
         for spec, params in plan:
+            if progress:
+                progress.line([spec.name])
             outcomes.append(runner.run_notebook(spec, params, args.profile, args.force, root))
             _report(outcomes[-1])
+            if progress:
+                progress.finished(spec.name)
     else:
         threads = max(1, (os.cpu_count() or 1) // args.jobs)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [
-                pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root, threads)
+            futures = {
+                pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root, threads): spec.name
                 for spec, params in plan
-            ]
+            }
+            running = [name for name in futures.values()][: args.jobs]
+            progress.line(running)
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 _report(outcomes[-1])
+                progress.finished(futures[future])
+                if progress.remaining:
+                    progress.line(list(progress.remaining)[: args.jobs])
     failed = [o.name for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
