@@ -14,7 +14,7 @@ done
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 status=0
-invlearn run --all "${args[@]}" || status=$?
+invlearn run --all --publish "${args[@]}" || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
   exit "$status"  # a notebook raised (1), a bad command line (2) or an interruption (130)
 fi

@@ -159,7 +159,7 @@ def test_runner_puts_the_links_after_the_parameters_table(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "tiny.py").write_text(TINY)
     for args, hidden in [((), ["parameters"]), (("-p", "value=3"), ["parameters", "injected-parameters"])]:
-        result = invlearn("run", "tiny", *args, cwd=tmp_path)  # papermill injects a cell only for given values
+        result = invlearn("run", "tiny", *args, "--publish", cwd=tmp_path)  # papermill injects a cell only for given values
         assert result.returncode == 0, result.stdout + result.stderr
         cells = json.loads((tmp_path / "book" / "generated" / "tiny.ipynb").read_text())["cells"]
         sources = ["".join(c["source"]) for c in cells]

@@ -31,7 +31,7 @@ def _copy_book(dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def quick_book(tmp_path_factory) -> Path:
     book = _copy_book(tmp_path_factory.mktemp("quick_book"))
-    result = invlearn("run", "--all", "--profile", "quick", "-j", "2", cwd=book)
+    result = invlearn("run", "--all", "--profile", "quick", "-j", "2", "--publish", cwd=book)
     # 3: every page made, some claim not reproduced; the per-page test below names it
     assert result.returncode in (0, 3), result.stdout + result.stderr
     assert invlearn("scorecard", cwd=book).returncode == 0

@@ -55,7 +55,7 @@ def book(tmp_path: Path) -> Path:
 
 def _outputs(book: Path) -> list[str]:
     gen = book / "book" / "generated"
-    return sorted(p.name for p in gen.iterdir() if p.name != ".locks") if gen.is_dir() else []  # locks stay
+    return sorted(p.name for p in gen.iterdir()) if gen.is_dir() else []
 
 
 def test_spec_reads_parameters_and_metadata(book):
@@ -71,7 +71,7 @@ def test_spec_reads_parameters_and_metadata(book):
 )
 def test_invalid_parameters_are_rejected_before_any_kernel(book, arg, message):
     start = time.perf_counter()
-    result = invlearn("run", "tiny", "-p", arg, cwd=book)
+    result = invlearn("run", "tiny", "-p", arg, "--publish", cwd=book)
     assert result.returncode == 2
     assert message in result.stderr
     if "nosuch" in arg:
@@ -88,7 +88,7 @@ def test_int_is_accepted_for_float_and_unknown_notebook_rejected(book):
 
 
 def test_run_cache_and_library_change(book, root, monkeypatch):
-    first = invlearn("run", "tiny", "--profile", "quick", cwd=book)
+    first = invlearn("run", "tiny", "--profile", "quick", "--publish", cwd=book)
     assert first.returncode == 0, first.stderr
     gen = book / "book" / "generated"
     record = json.loads((gen / "tiny.json").read_text())
@@ -105,41 +105,41 @@ def test_run_cache_and_library_change(book, root, monkeypatch):
     assert any("Parameters of this run" in "".join(c["source"]) and "**`3`**" in "".join(c["source"]) for c in nb["cells"])
     assert any("Protocol: scaled" in "".join(c["source"]) and "value: 3 vs 2" in "".join(c["source"]) for c in nb["cells"])
 
-    again = invlearn("run", "tiny", "--profile", "quick", cwd=book)
+    again = invlearn("run", "tiny", "--profile", "quick", "--publish", cwd=book)
     assert again.returncode == 0 and again.stdout.startswith("cached")
-    other = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    other = invlearn("run", "tiny", "-p", "value=4", "--publish", cwd=book)
     assert other.stdout.startswith("ok")
 
     # a copy of the library (the key follows module contents, not their location), then edits of the copy
     library = book / "lib"
     shutil.copytree(Path(runner.__file__).parents[1], library / "invlearn", ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setenv("PYTHONPATH", str(library))
-    assert invlearn("run", "tiny", "-p", "value=4", cwd=book).stdout.startswith("cached")
+    assert invlearn("run", "tiny", "-p", "value=4", "--publish", cwd=book).stdout.startswith("cached")
     (library / "invlearn" / "book" / "_cache_probe_for_tests.py").write_text("# imported by no page\n")
-    assert invlearn("run", "tiny", "-p", "value=4", cwd=book).stdout.startswith("cached")
+    assert invlearn("run", "tiny", "-p", "value=4", "--publish", cwd=book).stdout.startswith("cached")
     imported = library / "invlearn" / "book" / "results.py"  # the tiny notebook imports it
     original = imported.read_text()
     imported.write_text(original + "# a change of an imported module invalidates the cache\n")
-    changed = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    changed = invlearn("run", "tiny", "-p", "value=4", "--publish", cwd=book)
     assert changed.returncode == 0 and changed.stdout.startswith("ok")
     imported.write_text(original)
-    forced = invlearn("run", "tiny", "-p", "value=4", cwd=book)
+    forced = invlearn("run", "tiny", "-p", "value=4", "--publish", cwd=book)
     assert forced.stdout.startswith("ok")  # the module is back as before the edit, so the key changed again
-    assert invlearn("run", "tiny", "-p", "value=4", "--force", cwd=book).stdout.startswith("ok")
+    assert invlearn("run", "tiny", "-p", "value=4", "--force", "--publish", cwd=book).stdout.startswith("ok")
 
 
 def test_failing_notebook_keeps_previous_output(book):
     assert invlearn("run", "tiny", cwd=book).returncode == 0
     gen = book / "book" / "generated"
     before = {name: (gen / name).read_bytes() for name in ("tiny.ipynb", "tiny.json")}
-    result = invlearn("run", "tiny", "-p", "fail=True", cwd=book)
+    result = invlearn("run", "tiny", "-p", "fail=True", "--publish", cwd=book)
     assert result.returncode == 1
     assert "AssertionError: asked to fail" in result.stderr and "cell" in result.stderr
     assert {name: (gen / name).read_bytes() for name in before} == before
     assert (gen / "tiny.failed.ipynb").is_file()
     assert not [p for p in gen.iterdir() if p.name.startswith(".tiny.")]  # no staging left behind
     # a later success removes the stale failure
-    assert invlearn("run", "tiny", "-p", "value=5", cwd=book).returncode == 0
+    assert invlearn("run", "tiny", "-p", "value=5", "--publish", cwd=book).returncode == 0
     assert not (gen / "tiny.failed.ipynb").exists()
 
 
@@ -173,7 +173,7 @@ def default_sigint() -> None:
 
 def test_interrupt_leaves_no_partial_output(book):
     gen = book / "book" / "generated"
-    proc = subprocess.Popen([sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=60"], cwd=book,
+    proc = subprocess.Popen([sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=60", "--publish"], cwd=book,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 60
     while time.time() < deadline and not (gen.is_dir() and any(p.name.startswith(".tiny.") for p in gen.iterdir())):
@@ -206,7 +206,7 @@ def test_variant_runs_like_a_notebook(book):
     (book / "notebooks" / "profiles" / "quick.yaml").write_text("tiny:\n  value: 3\n  scale: 0.5\n")
     assert runner.resolve_parameters(variant, "quick", {"scale": 2}, book) == {"value": 7, "scale": 2.0}
 
-    result = invlearn("run", "--all", "--profile", "quick", cwd=book)
+    result = invlearn("run", "--all", "--profile", "quick", "--publish", cwd=book)
     assert result.returncode == 0, result.stderr
     gen = book / "book" / "generated"
     assert {"tiny.json", "tiny_big.json", "tiny.ipynb", "tiny_big.ipynb"} <= set(_outputs(book))
@@ -217,7 +217,7 @@ def test_variant_runs_like_a_notebook(book):
     nb = json.loads((gen / "tiny_big.ipynb").read_text())
     text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "Variant `tiny_big`" in text and "**`7`**" in text
-    again = invlearn("run", "tiny_big", "--profile", "quick", cwd=book)
+    again = invlearn("run", "tiny_big", "--profile", "quick", "--publish", cwd=book)
     assert again.returncode == 0 and again.stdout.startswith("cached")
 
 
@@ -236,7 +236,7 @@ def test_invalid_variants_are_rejected(book, yaml_text, message):
 
 
 def test_paper_profile_and_label(book):
-    assert invlearn("run", "tiny", "--profile", "paper", cwd=book).returncode == 0
+    assert invlearn("run", "tiny", "--profile", "paper", "--publish", cwd=book).returncode == 0
     record = json.loads((book / "book" / "generated" / "tiny.json").read_text())
     assert record["parameters"]["value"] == 2 and record["protocol"] == "paper" and record["deviations"] == []
     spec = runner.read_spec(book / "notebooks" / "tiny.py")
@@ -247,7 +247,7 @@ def test_paper_profile_and_label(book):
 def test_failing_claim_makes_its_page_with_a_banner(book):
     from invlearn.book import scorecard
 
-    result = invlearn("run", "tiny", "-p", "value=-1", cwd=book)
+    result = invlearn("run", "tiny", "-p", "value=-1", "--publish", cwd=book)
     assert result.returncode == 3, result.stderr
     assert "NOT REPRODUCED  tiny" in result.stderr and "value > 0" in result.stderr
     gen = book / "book" / "generated"
@@ -257,7 +257,7 @@ def test_failing_claim_makes_its_page_with_a_banner(book):
     banner = [c for c in nb["cells"] if c["metadata"].get("invlearn", {}).get("role") == "banner"]
     assert len(banner) == 1 and "Not reproduced" in "".join(banner[0]["source"])
     assert "".join(banner[0]["source"]).count("* value > 0") == 1
-    assert invlearn("run", "tiny", "-p", "value=-1", cwd=book).returncode == 3  # cached, still not reproduced
+    assert invlearn("run", "tiny", "-p", "value=-1", "--publish", cwd=book).returncode == 3  # cached, still not reproduced
     rows = scorecard.scorecard_rows(book)
     assert rows[0]["check"] == "not reproduced" and rows[0]["checks"] == {"value > 0": False}
     assert "**NOT REPRODUCED**: value > 0" in scorecard.scorecard_markdown(rows)
@@ -279,7 +279,7 @@ def test_scorecard_survives_foreign_and_corrupt_result_files(book):
 
 def test_concurrent_runs_of_one_page_take_turns(book):
     """The second run waits for the page's lock (and says so); the outputs are those of one whole run."""
-    command = [sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=4.0", "--force"]
+    command = [sys.executable, "-m", "invlearn", "run", "tiny", "-p", "sleep=4.0", "--force", "--publish"]
     first = subprocess.Popen(command, cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     second = subprocess.Popen(command, cwd=book, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -291,3 +291,20 @@ def test_concurrent_runs_of_one_page_take_turns(book):
     nb = json.loads((gen / "tiny.ipynb").read_text())
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert record["parameters"]["sleep"] == 4.0 and "sleep = 4.0" in "".join(injected[0]["source"])
+
+
+def test_exploration_runs_never_touch_the_books_outputs(book):
+    assert invlearn("run", "tiny", cwd=book).returncode == 0  # the book's run
+    gen = book / "book" / "generated"
+    before = {p.relative_to(gen): p.read_bytes() for p in gen.rglob("*") if p.is_file()}
+    result = invlearn("run", "tiny", "-p", "value=9", cwd=book)
+    assert result.returncode == 0, result.stderr
+    folder = book / "runs" / "tiny"
+    [scratch] = list(folder.iterdir())
+    assert scratch.name.startswith("default-") and str(scratch) in result.stderr
+    assert json.loads((scratch / "tiny.json").read_text())["parameters"]["value"] == 9
+    assert invlearn("run", "tiny", "-p", "value=9", cwd=book).stdout.startswith("cached")  # found again
+    assert invlearn("run", "tiny", "--profile", "quick", cwd=book).returncode == 0
+    assert len(list(folder.iterdir())) == 2
+    after = {p.relative_to(gen): p.read_bytes() for p in gen.rglob("*") if p.is_file()}
+    assert after == before

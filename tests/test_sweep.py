@@ -272,7 +272,7 @@ def test_sweep_page_runs_its_sweep_first_and_follows_its_changes(book):
     assert "4 points, 1 run, 3 reused" in changed.stdout and "ok      page" in changed.stdout
     assert json.loads((book / "book" / "generated" / "page.json").read_text())["metrics"] == {"total": 20.0, "points": 4}
     # the quick profile has its own sweep folder and section of the sweep file
-    quick = invlearn("run", "page", "--profile", "quick", cwd=book)
+    quick = invlearn("run", "page", "--profile", "quick", "--publish", cwd=book)
     assert quick.returncode == 0, quick.stderr
     assert (book / "sweeps_out" / "values.quick" / "manifest.json").is_file()
     assert json.loads((book / "book" / "generated" / "page.json").read_text())["metrics"] == {"total": 10.0, "points": 1}

@@ -1,5 +1,8 @@
 """Command line: ``invlearn list | run | status | sweep | collect | scorecard`` (also ``python -m invlearn``).
 
+``invlearn run`` writes the book's outputs (``book/generated/``) only at the default profile without ``-p`` values, or
+with ``--publish`` (the book build); any other run writes to ``runs/<page>/<profile>-<digest>/`` and prints where.
+
 Exit codes: 0 success, 1 a notebook or sweep point failed (raised; no page), 2 invalid command line (unknown
 notebook, parameter or type), 3 every notebook ran and made its page but at least one page's claim is not
 reproduced (a check failed; the page carries a "not reproduced" banner), 130 interrupted.
@@ -18,7 +21,7 @@ from invlearn.book import protocol as protocols
 from invlearn.book import runner
 from invlearn.book.results import generated_dir, repo_root
 
-__all__ = ["main", "build_parser", "NOT_REPRODUCED"]
+__all__ = ["main", "build_parser", "scratch_folder", "NOT_REPRODUCED"]
 
 NOT_REPRODUCED = 3
 """Exit status of ``invlearn run`` when every page was made but at least one claim is not reproduced."""
@@ -30,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="every notebook with its figure, parameters, defaults and meaning")
 
-    run = sub.add_parser("run", help="execute notebooks into book/generated/")
+    run = sub.add_parser("run", help="execute notebooks: at the default profile without -p into book/generated/, "
+                         "else into runs/<page>/ (see --publish)")
     run.add_argument("names", nargs="*", help="notebook or variant names (file stems in notebooks/, keys of "
                      "notebooks/variants.yaml); see 'invlearn list'")
     run.add_argument("--all", action="store_true", help="run every notebook and variant")
@@ -40,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "quick (notebooks/profiles/quick.yaml: tests)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed in parallel (each gets cores/N threads)")
     run.add_argument("--force", action="store_true", help="rerun even when the cached output is current")
+    run.add_argument("--publish", action="store_true",
+                     help="write into book/generated/ although the run has -p values or another profile (the book "
+                          "build does); without it such a run writes to runs/<page>/<profile>-<digest>/")
 
     status = sub.add_parser(
         "status", help="which pages are current, stale (and why), missing or failed, without running anything",
@@ -190,6 +197,16 @@ class _Progress:
         self.remaining.pop(name, None)
 
 
+def scratch_folder(root: Path, name: str, profile: str, params: dict[str, Any]) -> Path:
+    """``runs/<page>/<profile>-<digest of the parameters>/``: where an exploration run (``-p`` values, or a profile
+    other than the book's, without ``--publish``) writes; the same parameters find their outputs again (cache)."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=repr).encode()).hexdigest()[:10]
+    return root / "runs" / name / f"{profile}-{digest}"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     specs = runner.discover()
     selected = _select(args, specs)
@@ -199,6 +216,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         (spec, runner.resolve_parameters(spec, args.profile, overrides)) for spec in selected
     ]
     root = repo_root()
+    publish = args.publish or (args.profile == runner.DEFAULT_PROFILE and not overrides)
+    folders = {spec.name: None if publish else scratch_folder(root, spec.name, args.profile, params)
+               for spec, params in plan}
     outcomes = []
     plan = _run_sweeps_of_pages(plan, args, outcomes)
     progress = _Progress(plan, args.jobs, generated_dir(root)) if len(plan) > 1 else None
@@ -206,7 +226,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for spec, params in plan:
             if progress:
                 progress.line([spec.name])
-            outcomes.append(runner.run_notebook(spec, params, args.profile, args.force, root))
+            outcomes.append(runner.run_notebook(spec, params, args.profile, args.force, root,
+                                                out_dir=folders[spec.name]))
             _report(outcomes[-1])
             if progress:
                 progress.finished(spec.name)
@@ -214,7 +235,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         threads = max(1, (os.cpu_count() or 1) // args.jobs)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             futures = {
-                pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root, threads): spec.name
+                pool.submit(runner.run_notebook, spec, params, args.profile, args.force, root, threads,
+                            folders[spec.name]): spec.name
                 for spec, params in plan
             }
             running = [name for name in futures.values()][: args.jobs]
@@ -225,6 +247,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 progress.finished(futures[future])
                 if progress.remaining:
                     progress.line(list(progress.remaining)[: args.jobs])
+    if not publish:
+        print("outputs (not the book's; --publish writes the book's):", file=sys.stderr)
+        for name, folder in folders.items():
+            print(f"  {name}: {folder}", file=sys.stderr)
     failed = [o.name for o in outcomes if o.status == "failed"]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)

@@ -551,15 +551,16 @@ def _failure_message(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def page_lock(out_dir: Path, name: str) -> Iterator[None]:
-    """Hold ``<out_dir>/.locks/<name>`` exclusively (``flock``): a second run of the same page into the same folder
+def page_lock(out_dir: Path, name: str, root: Path) -> Iterator[None]:
+    """Hold ``<root>/.cache/locks/<name>-<digest of out_dir>`` exclusively (``flock``): a second run of the same page into the same folder
     waits, saying so, and then finds the first run's outputs (a cache hit when its parameters are the same). The
     outputs of a page are therefore always those of one run."""
     import fcntl
 
-    locks = out_dir / ".locks"
-    locks.mkdir(exist_ok=True)
-    with open(locks / name, "a") as handle:
+    locks = root / ".cache" / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    folder = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:12]
+    with open(locks / f"{name}-{folder}", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -609,7 +610,7 @@ def run_notebook(
     root = repo_root(root)
     out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with page_lock(out_dir, spec.name):
+    with page_lock(out_dir, spec.name, root):
         return _run_locked(spec, params, profile, force, root, threads, out_dir)
 
 
