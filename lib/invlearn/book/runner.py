@@ -579,9 +579,10 @@ def _failed_checks(record: Mapping[str, Any]) -> list[str]:
 
 
 def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec) -> Path:
-    """Where a staged file goes; a variant's files named after its notebook are renamed after the variant."""
+    """Where a staged file goes; a variant's files named after its notebook (``<notebook>.png``,
+    ``<notebook>_control.png``) are renamed after the variant, so they never replace the notebook's own."""
     relative = path.relative_to(staging)
-    if spec.is_variant and path.name.startswith(spec.source + "."):
+    if spec.is_variant and path.name.startswith((spec.source + ".", spec.source + "_")):
         relative = relative.with_name(spec.name + path.name[len(spec.source):])
     return out_dir / relative
 
