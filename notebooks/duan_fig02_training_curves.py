@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 2
 #     title: Training curves of data augmentation, regularization and the hard-wired model (MSE)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -36,15 +37,15 @@
 # (Theorem 6, computed without training), which by Theorem 12 is also the DA optimum.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-lambdas = [0.001, 0.01, 0.1]  # regularization strengths (paper's MSE grid)
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+lambdas = [0.001, 0.01, 0.1]  # regularization strengths, the MSE grid [paper: [0.001, 0.01, 0.1]]
 ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
 
 # %%
@@ -55,7 +56,7 @@ from invlearn.core.metrics import accuracy
 from invlearn.duan.linear import lambda_key
 from invlearn.duan.metrics import settling_epoch
 from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 from invlearn.duan.theory import closed_forms, paper_lambda
 
 NOTEBOOK = "duan_fig02_training_curves"
@@ -131,6 +132,7 @@ save_results(
     NOTEBOOK,
     claim="Late in training DA and the constrained model reach similar accuracy, and a suitable λ comes close to both.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "final_accuracy": final_accuracy,
         "closed_form_accuracy": closed_form_accuracy,

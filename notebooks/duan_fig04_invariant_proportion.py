@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 4
 #     title: Invariant proportion of the end-to-end matrix under DA and regularization (MSE)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -28,15 +29,15 @@
 # the mean over initialisation seeds with a min–max band.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-lambdas = [0.001, 0.01, 0.1]  # regularization strengths (paper's MSE grid)
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+lambdas = [0.001, 0.01, 0.1]  # regularization strengths, the MSE grid [paper: [0.001, 0.01, 0.1]]
 threshold = 0.95  # proportion whose first crossing measures how fast a curve approaches 1
 ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5); also shown at 1000x
 
@@ -49,7 +50,7 @@ from invlearn.duan.pages import (
     limit_figure, limit_series, linear_runs, proportion_checks, proportion_crossing, run_metrics, seed_means,
 )
 from invlearn.duan.theory import closed_forms, paper_lambda, regularization_path
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 
 NOTEBOOK = "duan_fig04_invariant_proportion"
 started = time.perf_counter()
@@ -115,6 +116,7 @@ save_results(
     NOTEBOOK,
     claim="The invariant proportion rises toward 1 for every method, DA tends to 1, and larger λ approaches 1 faster but stays below 1.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "final_invariant_proportion": {k: float(v[-1]) for k, v in mean.items()},
         "initial_invariant_proportion": {k: float(v[0]) for k, v in mean.items()},

@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 5
 #     title: Singular value spectra of the target matrices of the hard-wired, augmented and regularized problems
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -35,9 +36,9 @@
 # $B(\lambda)$), float64, with the ridge $XX^T+\varepsilon I$ used consistently in $P$ and $Q$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
-lam = 0.1  # λ of the regularized target in the paper's normalisation (paper: 0.1)
+lam = 0.1  # λ of the regularized target in the paper's normalisation [paper: 0.1]
 ridge = 1e-06  # relative ridge of X X^T in P and Q (spec §5)
 lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for the monotonicity check
 
@@ -49,7 +50,7 @@ import torch
 
 from invlearn.core import plotting
 from invlearn.duan.problem import mnist_problem
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 from invlearn.duan.theory import closed_forms, paper_lambda, pseudo_inverse_targets
 
 NOTEBOOK = "duan_fig05_target_spectra"
@@ -146,6 +147,7 @@ save_results(
     NOTEBOOK,
     claim="Z_inv, Z_da and Z_reg(0.1) have full rank 9 with distinct singular values; theory adds σ(Z_da) = 2σ(Z_inv) exactly.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "top_singular_value": {name: float(s[0]) for name, s in spectra.items()},
         "ratio_da_over_inv": ratio_da,

@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 7
 #     title: Training curves of DA, regularization and the constrained model (cross-entropy)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -28,15 +29,15 @@
 # penalty $\lambda\|W_2W_1G\|_F^2$ added for the regularized networks.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-lambdas = [0.01, 0.1, 1.0]  # regularization strengths (paper's cross-entropy grid)
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]]
 
 # %%
 import time
@@ -44,7 +45,7 @@ import time
 from invlearn.core import plotting
 from invlearn.duan.metrics import settling_epoch
 from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 
 NOTEBOOK = "duan_fig07_training_curves_ce"
 started = time.perf_counter()
@@ -85,6 +86,7 @@ save_results(
     NOTEBOOK,
     claim="Under cross-entropy, late in training DA and the constrained model reach similar accuracy, and a suitable λ comes close to both.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "final_accuracy": final_accuracy,
         "best_lambda": best_lambda,

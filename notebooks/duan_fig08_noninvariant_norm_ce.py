@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 8
 #     title: Non-invariant norm of the end-to-end matrix under DA and regularization (cross-entropy)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -29,15 +30,15 @@
 # Same setup and runs as {doc}`Fig. 7 <duan_fig07_training_curves_ce>`; the constrained model has $W_\perp\equiv0$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-lambdas = [0.01, 0.1, 1.0]  # regularization strengths (paper's cross-entropy grid)
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]]
 rise = 0.01  # minimal rise and fall of a curve counted as an interior maximum
 
 # %%
@@ -47,7 +48,7 @@ from invlearn.core import plotting
 from invlearn.duan.linear import lambda_key
 from invlearn.duan.metrics import double_descent
 from invlearn.duan.pages import limit_figure, limit_series, linear_runs, run_metrics, seed_means
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 
 NOTEBOOK = "duan_fig08_noninvariant_norm_ce"
 started = time.perf_counter()
@@ -103,6 +104,7 @@ save_results(
     NOTEBOOK,
     claim="Under cross-entropy the largest λ keeps ‖W⊥‖ lowest, the smallest λ rises then falls, and DA grows over the plotted window.",
     checks=checks,
+    data=problem.data_label,
     findings=findings,
     metrics={
         "initial_noninvariant_norm": {k: float(v[0]) for k, v in mean.items()},
