@@ -44,13 +44,15 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5); 
 # %%
 import time
 
+from IPython.display import Markdown
+
 from invlearn.core import plotting
 from invlearn.duan.linear import lambda_key
 from invlearn.duan.pages import (
     limit_figure, limit_series, linear_runs, proportion_checks, proportion_crossing, run_metrics, seed_means,
 )
 from invlearn.duan.theory import closed_forms, paper_lambda, regularization_path
-from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig04_invariant_proportion"
 started = time.perf_counter()
@@ -128,6 +130,18 @@ save_results(
 )
 display(check_table(checks))
 assert_checks(checks)
+
+# %% [markdown]
+# ## Reading the figure
+
+# %% tags=["reading"]
+display(Markdown(
+    "Final invariant proportion: " + ", ".join(f"{k} {float(mean[k][-1]):.5f}" for k in names)
+    + f" (initial {min(float(mean[k][0]) for k in names):.3g}–{max(float(mean[k][0]) for k in names):.3g}); first epoch at "
+    f"{threshold}: " + ", ".join(f"{k} {crossing[k]:g}" for k in names) + ". "
+    + ("As the paper says, every curve rises toward 1, DA nearly reaches it, and larger λ gets there sooner but stays below 1."
+       if all(checks.values()) else "Not every part of the paper's description holds in this run (see the checks).")
+))
 
 # %% [markdown]
 # ## Assumptions

@@ -42,10 +42,12 @@ lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid o
 # %%
 import time
 
+from IPython.display import Markdown
+
 from invlearn.core import plotting
 from invlearn.duan.metrics import settling_epoch
 from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
-from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig07_training_curves_ce"
 started = time.perf_counter()
@@ -97,6 +99,18 @@ save_results(
 )
 display(check_table(checks))
 assert_checks(checks)
+
+# %% [markdown]
+# ## Reading the figure
+
+# %% tags=["reading"]
+display(Markdown(
+    "Final accuracy on the augmented set: " + ", ".join(f"{k} {v:.4f}" for k, v in final_accuracy.items())
+    + f"; best λ {best_lambda}. Epoch from which each curve stays within 0.01 of its final value: "
+    + ", ".join(f"{k} {v}" for k, v in settling.items()) + ". "
+    + ("DA and the constrained model end close together and the best λ comes close to both, the pattern of Fig. 2."
+       if all(checks.values()) else "The pattern of Fig. 2 does not hold in every part in this run (see the checks).")
+))
 
 # %% [markdown]
 # ## Assumptions
