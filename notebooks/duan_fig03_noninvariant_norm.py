@@ -207,7 +207,7 @@ save_results(
         "lambda_shape": lam_shape,
         "da_shape_per_seed": per_seed_shape,
         "control": {
-            "seeds": control.seeds, "shape_found": found, "rise_after_minimum": [s["rise"] for s in control.shape],
+            "first_seed": control.seeds[0], "n_seeds": len(control.seeds), "shape_found": found, "rise_after_minimum": [s["rise"] for s in control.shape],
             "final_over_initial": ratio, "unseen_share_of_final": unseen_share, "unseen_pixels": dead_pixels,
             "train_seconds": control.seconds,
         },

@@ -182,7 +182,7 @@ display(Markdown("\n".join([
     "Theorem 12 that the paper does not state; any plot of these two spectra should show a constant factor 2. The "
     "paper gives its curves only as a plot, so we cannot compare numbers; a plotted DA spectrum that is not exactly 2× "
     "the hard-wired one at every index cannot come from the paper's definitions. Likely causes: (a) $XX^T$ is singular "
-    f"on 14×14 MNIST ({zero_pixels} pixels are 0 in every digit), and handling it with pseudo-inverses (or any "
+    f"on $14\\times14$ MNIST ({zero_pixels} pixels are 0 in every digit), and handling it with pseudo-inverses (or any "
     "whitening that is not the same ridge in $P$ and $Q$) changes the problems: the right panel shows the ratio "
     f"drifting to {ratio_pinv.min():.3g}–{ratio_pinv.max():.3g}; (b) a different scale for $\\overline Z^{{da}}$ (e.g. "
     "1/|G| or a mean over the 4n augmented samples instead of |G|), which multiplies the ratio by a constant.",
