@@ -40,7 +40,7 @@ lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
 batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
 lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]]
 rise = 0.01  # minimal rise and fall of a curve counted as an interior maximum
-control_epochs = 9000  # epochs of the DA control run that continues past the paper's window
+control_epochs = 6000  # epochs of the DA control run that continues past the paper's window (twice the window)
 
 # %%
 import time
