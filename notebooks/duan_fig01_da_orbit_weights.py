@@ -99,9 +99,6 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown(
     f"Over {epochs} epochs the spread of the four entries on the orbit {orbit} fell to {ratio.min():.2g}–{ratio.max():.2g} "

@@ -178,9 +178,6 @@ display(check_table(checks))
 display(findings_table(findings))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown("\n".join([
     f"* **DA and the constrained model** end at accuracy {final_accuracy['DA']:.4f} and "

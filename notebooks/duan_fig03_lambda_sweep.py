@@ -237,9 +237,6 @@ display(check_table(checks))
 display(findings_table(findings))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the sweep
-
 # %% tags=["reading"]
 near = lambdas[np.abs(np.log(factor)) < np.log(1.01)]
 best = int(np.nanargmax(mean_acc))

@@ -132,9 +132,6 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown(
     "Final invariant proportion: " + ", ".join(f"{k} {float(mean[k][-1]):.5f}" for k in names)

@@ -169,9 +169,6 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
-# %% [markdown]
-# ## What we found about Fig. 5
-
 # %% tags=["reading"]
 print(f"cond(P²) = {cond_p2:.3g}")
 display(Markdown("\n".join([

@@ -111,9 +111,6 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown(
     f"After {epochs} epochs the four entries on the orbit {orbit} differ by {final_relative.min():.2g}–"

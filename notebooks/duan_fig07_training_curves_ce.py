@@ -100,9 +100,6 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown(
     "Final accuracy on the augmented set: " + ", ".join(f"{k} {v:.4f}" for k, v in final_accuracy.items())

@@ -162,9 +162,6 @@ display(check_table(checks))
 display(findings_table(findings))
 assert_checks(checks)
 
-# %% [markdown]
-# ## Reading the figure
-
 # %% tags=["reading"]
 display(Markdown("\n".join([
     f"* **Largest λ** ({lam_keys[-1]}): ends at {mean[lam_keys[-1]][-1]:.3g}, against "
