@@ -45,6 +45,8 @@ rise = 0.01  # minimal rise and fall of the DA curve counted as non-monotone
 ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
 control_seeds = 20  # initialisation seeds of the DA control (seeds 0 to control_seeds - 1, one batched program)
 toward_zero = 0.1  # final/initial ‖W⊥‖ below which DA counts as having reached near zero
+tail_fraction = 0.1  # last fraction of the epochs over which a levelled-off λ curve may move only a little
+max_drift = 0.05  # largest relative change of a levelled-off λ curve over that tail
 
 # %%
 import time
@@ -147,7 +149,8 @@ plotting.save_figure(fig, figure_stem(NOTEBOOK + "_control"))
 # ## Check
 #
 # Asserted: (1) each λ curve ends above 0.001 (not invariant; round-off is ~1e-6); (2) the final values decrease
-# strictly as λ grows; (3) each λ curve has levelled off: it moves by less than 5% over the last 10% of the epochs;
+# strictly as λ grows; (3) each λ curve has levelled off: it moves by less than `max_drift` (relative) over the last
+# `tail_fraction` of the epochs;
 # (4) DA ends below its initial value; (5) each λ curve ends within 2% of the closed-form level of Prop 8 — the
 # trained network reaches the regularized optimum, and the level is not zero. Evaluated, not asserted (findings, with
 # verdicts from the control above): the DA curve's decrease–rise–decrease shape, the same shape for the λ curves, and
@@ -155,12 +158,13 @@ plotting.save_figure(fig, figure_stem(NOTEBOOK + "_control"))
 
 # %%
 finals = [float(mean[lambda_key(lam)][-1]) for lam in sorted(lambdas)]
-tail = max(1, epochs // 10)
+tail = max(1, int(epochs * tail_fraction))
 drift = {k: float(abs(mean[k][-1] - mean[k][-1 - tail]) / mean[k][-1]) for k in names[1:]}
 checks = {
     "every λ curve ends above 0.001": min(finals) > 1e-3,
     "final ‖W⊥‖ decreases strictly with λ": all(a > b for a, b in zip(finals, finals[1:])),
-    "every λ curve levelled off (< 5% change over the last 10% of epochs)": max(drift.values()) < 0.05,
+    f"every λ curve levelled off (< {max_drift:.0%} change over the last {tail_fraction:.0%} of epochs)":
+        max(drift.values()) < max_drift,
     "DA ends below its initial value": float(mean["DA"][-1]) < float(mean["DA"][0]),
     "every λ curve ends within 2% of its closed-form level (Prop 8)": all(
         abs(float(mean[k][-1]) / v - 1) < 0.02 for k, v in closed_form_norm.items()),
