@@ -183,7 +183,7 @@ factor_verdict = (
     f"Largest deviation at λ = {lambdas[worst]:g}: trained/closed-form ‖W⊥‖ = {factor[worst]:.3g}. Control at λ = "
     f"{lam_max:g}: with {long_epochs} instead of {run['epochs']} epochs the ratio goes from "
     f"{sweep_norm_max / closed_max_norm:.3g} to {long_norm / closed_max_norm:.3g}"
-    + (" — an optimisation-time effect: longer training approaches the closed form." if
+    + (" — longer training moves it toward the closed form, so the gap is at least partly one of training time." if
        abs(np.log(long_norm / closed_max_norm)) < abs(np.log(sweep_norm_max / closed_max_norm)) else
        " — longer training does not bring it closer.")
 )
