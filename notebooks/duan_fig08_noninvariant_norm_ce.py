@@ -45,7 +45,6 @@ control_epochs = 6000  # epochs of the DA control run that continues past the pa
 # %%
 import time
 
-import numpy as np
 from IPython.display import Markdown
 
 from invlearn.core import plotting
