@@ -83,7 +83,7 @@ print("final ||W_perp||_F (mean over seeds):", {name: round(float(mean[name][-1]
 
 # %% [markdown]
 # The end points theory gives: the closed-form regularized optimum $\widehat W^{reg}(\lambda)$ (Prop 8) has a
-# non-zero $\|\widehat W^{reg}_\perp\|_F$; DA and the constrained model share the invariant optimum (Thm 12), $W_\perp=0$.
+# non-zero $\|\widehat W^{reg}_\perp\|_F$; DA and the constrained model share the invariant optimum (Thm $12$), $W_\perp=0$.
 # `nn.MSELoss` averages over the 9 outputs, so a training λ corresponds to the paper's $9\lambda$ (spec §9).
 
 # %%
