@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 2
 #     title: Training curves of data augmentation, regularization and the hard-wired model (MSE)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -24,7 +25,7 @@
 # network comes very close to them; all approaches converge at a similar rate.
 #
 # **Setup** ({doc}`chapter page </book/duan_montufar>`): 1000 MNIST training digits without the digit 9, downsampled to
-# 14×14 ($d_0=196$), 9 classes with one-hot targets; the group $C_4$ of 90° rotations; two-layer linear networks
+# $14\times14$ ($d_0=196$), 9 classes with one-hot targets; the group $C_4$ of 90° rotations; two-layer linear networks
 # $196\to5\to9$ trained with Adam on the mean squared error.
 #
 # * **Constrained** — $f(x)=W_2W_1B_{orbit}x$ on the 1000 original digits (invariant by construction).
@@ -36,26 +37,32 @@
 # (Theorem 6, computed without training), which by Theorem 12 is also the DA optimum.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-lambdas = [0.001, 0.01, 0.1]  # regularization strengths (paper's MSE grid)
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+tolerance = 0.03  # largest final accuracy gap counted as "similar" (about the gap between adjacent λ curves of the figure)
+lambdas = [0.001, 0.01, 0.1]  # regularization strengths, the MSE grid [paper: [0.001, 0.01, 0.1]]
 ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
+settle_by = 1000  # epoch by which every curve must have settled to count as converging "around 500 epochs"
 
 # %%
 import time
 
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
 from invlearn.core import plotting
 from invlearn.core.metrics import accuracy
 from invlearn.duan.linear import lambda_key
-from invlearn.duan.metrics import settling_epoch
+from invlearn.duan.metrics import first_crossing, settling_epoch
 from invlearn.duan.pages import accuracy_checks, accuracy_figure, linear_runs, run_metrics
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 from invlearn.duan.theory import closed_forms, paper_lambda
 
 NOTEBOOK = "duan_fig02_training_curves"
@@ -103,11 +110,8 @@ fig = accuracy_figure(
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
-# **Reading the figure.** DA and the constrained model share the closed-form optimum (Thm 12), and both curves end on
-# the dashed line. The regularized networks are trained on the original digits only and scored on all four rotations,
-# so a weak penalty leaves them unable to classify rotated digits; their final accuracy grows with λ.
-#
-# **Rate of convergence.** The paper reads all approaches as converging "around 500 epochs". We report, per curve,
+# **Rate of convergence.** The paper reads all approaches as converging at a similar rate (its words are in the finding
+# below). We report, per curve,
 # the first epoch from which the accuracy stays within 0.01 of its final value.
 
 # %%
@@ -115,22 +119,50 @@ settling = {name: settling_epoch(runs.epochs, c, tol=0.01) for name, c in curves
 print("epoch from which accuracy stays within 0.01 of its final value:", settling)
 
 # %% [markdown]
+# ### Control: the rate read as one reads a plot
+#
+# Staying within 0.01 of the final value is strict: a slow drift of a few hundredths over a thousand epochs keeps a
+# curve "unsettled" although it looks flat on the paper's axes. The control reads the same curves the way a plot is
+# read: the first epoch at which each curve has covered 95% of its change from initialisation to the last epoch.
+
+# %%
+covered = {name: first_crossing(runs.epochs, (c - c[0]) * np.sign(c[-1] - c[0]), 0.95 * abs(c[-1] - c[0]))
+           for name, c in curves.items()}
+drift_after = {name: float(np.abs(c[int(covered[name]):] - c[-1]).max()) for name, c in curves.items()}
+display(pd.DataFrame({"within 0.01 of final from epoch": settling, "95% of the change covered at epoch": covered,
+                      "largest later distance from final": drift_after}).round(4))
+
+# %% [markdown]
 # ## Check
 #
 # The paper's claim, made testable: (1) at the last epoch DA and the constrained model differ by less than
-# 0.03 in accuracy; (2) the best λ is within 0.03 of both; (3) both DA and the constrained model are within
-# 0.03 of the closed-form optimum they share (Thm 12). The tolerance 0.03 (120 of 4000 images) is about the gap
+# `tolerance` in accuracy; (2) the best λ is within `tolerance` of both; (3) both DA and the constrained model are
+# within `tolerance` of the closed-form optimum they share (Thm 12). The tolerance (3% of the augmented images) is about the gap
 # between adjacent λ curves of the paper's figure, i.e. what "similar" can mean when read off it.
 
 # %%
-tolerance = 0.03
 best_lambda, checks = accuracy_checks(final_accuracy, lambdas, tolerance)
 checks[f"DA and constrained within {tolerance} of the closed-form optimum ({closed_form_accuracy:.4f})"] = max(
     abs(final_accuracy["DA"] - closed_form_accuracy), abs(final_accuracy["constrained"] - closed_form_accuracy)) < tolerance
+late = {k: v for k, v in settling.items() if v > settle_by or v >= epochs}  # settling at the last epoch: not settled
+rate_verdict = (
+    f"Every curve settles by epoch {settle_by} and before the last epoch." if not late else
+    f"{', '.join(late)} settle{'s' if len(late) == 1 else ''} only at epoch {', '.join(str(v) for v in late.values())} "
+    f"(the run has {epochs}); "
+    f"the fastest at epoch {min(settling.values())}. Read as one reads a plot (control: 95% of each curve's change "
+    "covered), the curves get there at epochs " + ", ".join(f"{k} {covered[k]:g}" for k in curves)
+    + (f", all by epoch {settle_by}; what remains is a slow drift of at most "
+       f"{max(drift_after.values()):.3f} in accuracy, invisible at the paper's scale." if max(covered.values()) <= settle_by
+       else f": not all by epoch {settle_by} either, so the rates differ beyond the reading of the plot."))
+findings = {
+    f"all approaches converge at a similar rate, settling by epoch {settle_by} (paper: around 500)": finding(not late, rate_verdict),
+}
 save_results(
     NOTEBOOK,
+    findings=findings,
     claim="Late in training DA and the constrained model reach similar accuracy, and a suitable λ comes close to both.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "final_accuracy": final_accuracy,
         "closed_form_accuracy": closed_form_accuracy,
@@ -143,7 +175,20 @@ save_results(
             "closed_form_reg_accuracy": closed_form_reg_accuracy, "per_seed": runs.accuracy},
 )
 display(check_table(checks))
+display(findings_table(findings))
 assert_checks(checks)
+
+# %% tags=["reading"]
+display(Markdown("\n".join([
+    f"* **DA and the constrained model** end at accuracy {final_accuracy['DA']:.4f} and "
+    f"{final_accuracy['constrained']:.4f}; the closed-form optimum they share (Thm 12) scores {closed_form_accuracy:.4f}.",
+    "* **Regularization**: final accuracy " + ", ".join(
+        f"{final_accuracy[lambda_key(lam)]:.4f} (λ = {lam:g})" for lam in sorted(lambdas))
+    + f"; the best λ is {best_lambda}. The regularized networks are trained on the original digits only and scored on "
+    "all four rotations, so a weak penalty leaves them unable to classify rotated digits.",
+    "* **Rate**: epoch from which each curve stays within 0.01 of its final accuracy: "
+    + ", ".join(f"{k} {v}" for k, v in settling.items()) + f" (paper: all around 500). {rate_verdict}",
+])))
 
 # %% [markdown]
 # ## Assumptions

@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 5
 #     title: Singular value spectra of the target matrices of the hard-wired, augmented and regularized problems
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -35,9 +36,9 @@
 # $B(\lambda)$), float64, with the ridge $XX^T+\varepsilon I$ used consistently in $P$ and $Q$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
-lam = 0.1  # λ of the regularized target in the paper's normalisation (paper: 0.1)
+lam = 0.1  # λ of the regularized target in the paper's normalisation [paper: 0.1]
 ridge = 1e-06  # relative ridge of X X^T in P and Q (spec §5)
 lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for the monotonicity check
 
@@ -45,11 +46,12 @@ lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for t
 import time
 
 import numpy as np
+from IPython.display import Markdown
 import torch
 
 from invlearn.core import plotting
 from invlearn.duan.problem import mnist_problem
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 from invlearn.duan.theory import closed_forms, paper_lambda, pseudo_inverse_targets
 
 NOTEBOOK = "duan_fig05_target_spectra"
@@ -81,7 +83,7 @@ print("σ(Z_da)/σ(Z_inv) :", np.round(ratio_da, 12))
 print("σ(Z_reg)/σ(Z_inv):", np.round(ratio_reg, 4))
 
 # %% [markdown]
-# **A tempting shortcut breaks the relation.** $XX^T$ is singular here (30 border pixels are 0 in every digit).
+# **A tempting shortcut breaks the relation.** $XX^T$ is singular here (border pixels are 0 in every digit).
 # With pseudo-inverses $P^+$, $Q^+$ instead of the consistent ridge, the two problems are no longer the ones of the
 # paper: $\ker Q$ is the intersection of the rotated copies of $\ker P$, so $\overline Z^{da}$ and $\overline Z^{inv}$
 # are whitened on different subspaces and the ratio drifts from 2.
@@ -122,7 +124,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # Asserted: (1) each of the three targets has rank 9 (smallest singular value above $10^{-8}\sigma_1$) and
 # pairwise distinct singular values (smallest relative gap between neighbours above $10^{-6}$); (2)
 # $\max_i|\sigma_i(\overline Z^{da})/\sigma_i(\overline Z^{inv})-2|<10^{-8}$: the relation is exact, and float64 round-off
-# amplified by the whitening ($\operatorname{cond}P^2\approx10^{8}$ at this ridge) stays near $10^{-8}$ at worst;
+# amplified by the whitening (the condition number of $P^2$ at this ridge is printed below) stays near $10^{-8}$ at worst;
 # (3) $\sigma_i(\overline Z^{reg}(\lambda))\ge\sigma_i(\overline Z^{inv})(1-10^{-10})$ at every λ of the grid, non-increasing
 # in λ (to $10^{-10}$ relative), and within $10^{-3}$ relative of $\sigma(\overline Z^{inv})$ at the largest λ.
 
@@ -131,6 +133,7 @@ def distinct(s):
     return float(np.min(np.abs(np.diff(s)) / s[:-1]))
 
 cond_p2 = float(torch.linalg.cond(forms.p @ forms.p))
+print(f"cond(P²) = {cond_p2:.3g}")
 rank_ok = {name: bool(spectra[name][-1] > 1e-8 * spectra[name][0]) for name in ("Z_inv", "Z_da", "Z_reg")}
 gaps = {name: distinct(spectra[name]) for name in ("Z_inv", "Z_da", "Z_reg")}
 da_error = float(np.max(np.abs(ratio_da - 2.0)))
@@ -146,6 +149,7 @@ save_results(
     NOTEBOOK,
     claim="Z_inv, Z_da and Z_reg(0.1) have full rank 9 with distinct singular values; theory adds σ(Z_da) = 2σ(Z_inv) exactly.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "top_singular_value": {name: float(s[0]) for name, s in spectra.items()},
         "ratio_da_over_inv": ratio_da,
@@ -166,20 +170,25 @@ save_results(
 display(check_table(checks))
 assert_checks(checks)
 
+# %% tags=["reading"]
+display(Markdown("\n".join([
+    "* The paper's claim " + ("reproduces: all three targets have rank 9 with distinct singular values"
+                              if all(rank_ok.values()) and min(gaps.values()) > 1e-6 else "does not fully reproduce here")
+    + f" (smallest relative gap between neighbouring singular values {min(gaps.values()):.2e}).",
+    f"* The DA spectrum is twice the hard-wired one at every index to {da_error:.1e}. This is a consequence of "
+    "Theorem 12 that the paper does not state; any plot of these two spectra should show a constant factor 2. The "
+    "paper gives its curves only as a plot, so we cannot compare numbers; a plotted DA spectrum that is not exactly 2× "
+    "the hard-wired one at every index cannot come from the paper's definitions. Likely causes: (a) $XX^T$ is singular "
+    f"on $14\\times14$ MNIST ({zero_pixels} pixels are 0 in every digit), and handling it with pseudo-inverses (or any "
+    "whitening that is not the same ridge in $P$ and $Q$) changes the problems: the right panel shows the ratio "
+    f"drifting to {ratio_pinv.min():.3g}–{ratio_pinv.max():.3g}; (b) a different scale for $\\overline Z^{{da}}$ (e.g. "
+    "1/|G| or a mean over the 4n augmented samples instead of |G|), which multiplies the ratio by a constant.",
+    f"* $\\overline Z^{{reg}}({lam:g})$ lies above $\\overline Z^{{inv}}$ index by index (ratio "
+    f"{ratio_reg.min():.3g}–{ratio_reg.max():.3g}) and approaches it as λ grows (largest relative excess "
+    f"{excess[-1].max():.1e} at λ = {grid[-1]:g}).",
+])))
+
 # %% [markdown]
-# ## What we found about Fig. 5
-#
-# * The paper's claim reproduces: all three targets have rank 9 with distinct singular values.
-# * The DA spectrum is **exactly twice** the hard-wired one at every index (measured error in the table). This is a
-#   consequence of Theorem 12 that the paper does not state; any plot of these two spectra should show a constant
-#   factor 2. The spec of the paper's figure records its curves only as a plot, so we cannot compare numbers; a
-#   plotted DA spectrum that is not exactly $2\times$ the hard-wired one at every index cannot come from the paper's
-#   definitions. Likely causes: (a) $XX^T$ is singular on 14×14 MNIST, and handling it with pseudo-inverses (or
-#   any whitening that is not the same ridge in $P$ and $Q$) changes the problems: the right panel shows the ratio
-#   drifting to ≈2.0–2.2; (b) a different scale for $\overline Z^{da}$ (e.g. $\frac1{|\mathcal G|}$ or a mean over
-#   the $4n$ augmented samples instead of $|\mathcal G|$), which multiplies the ratio by a constant.
-# * $\overline Z^{reg}(0.1)$ lies above $\overline Z^{inv}$ index by index and approaches it as λ grows.
-#
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open

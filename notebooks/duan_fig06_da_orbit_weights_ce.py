@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Fig. 6
 #     title: Entries of the end-to-end matrix on one pixel orbit under data augmentation (cross-entropy)
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -27,23 +28,26 @@
 # Setup as in {doc}`Fig. 1 <duan_fig01_da_orbit_weights>` with `CrossEntropyLoss` on the 9 logits.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # first initialisation seed
-n_seeds = 1  # number of initialisation seeds (paper: a single run)
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix (paper: 5)
-epochs = 3000  # full-batch epochs (figure axis of the paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001, betas (0.9, 0.999))
-batch_size = 0  # 0 for full batch (the paper's gradient descent), else the minibatch size
-rows = [0, 1, 2, 3]  # output classes shown, one panel each (not stated in the paper)
-pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is shown (paper: (3, 3))
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
+batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+rows = [0, 1, 2, 3]  # output classes shown, one panel each
+spread_tolerance = 0.1  # largest final relative spread (max − min over mean |entry|) counted as approximately equal
+pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is shown [paper: [3, 3]]
 
 # %%
 import time
 
+from IPython.display import Markdown
+
 from invlearn.core import plotting
 from invlearn.duan.metrics import orbit_spread
-from invlearn.duan.pages import by_row, linear_runs, orbit_figure, orbit_series, orbit_weights, run_metrics, spread_checks
+from invlearn.duan.pages import by_row, linear_runs, orbit_figure, orbit_series, orbit_weights, run_metrics
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 
 NOTEBOOK = "duan_fig06_da_orbit_weights_ce"
@@ -74,17 +78,24 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # %% [markdown]
 # ## Check
 #
-# Asserted: in every panel and for every seed the final **relative** spread (max − min of the four orbit entries, divided by their mean
-# absolute value) is below a tenth of the initial relative spread: the tenfold rule of
-# {doc}`Fig. 1 <duan_fig01_da_orbit_weights>`, applied relative to the entries' magnitude as the claim requires.
+# Asserted: in every panel and for every seed the final **relative** spread — max − min of the four orbit entries,
+# divided by their mean absolute value — is below `spread_tolerance` (0.1): the four entries agree to within a tenth of
+# their magnitude, our reading of "approximately the same values". The threshold is absolute on purpose. A threshold
+# relative to the initial spread depends on the random start: the initial entries have random signs, so their mean
+# magnitude is small against their spread and the initial relative spread is large (the table above), and a tenth of
+# it still allows entries that differ by a sizeable fraction of their value. The ratio to the initial spread is
+# recorded in the result file.
 
 # %%
-ratio = (relative[-1] / relative[0]).max(axis=0)  # worst seed per row
-checks = spread_checks(ratio, rows, "relative spread", 0.1)
+final_relative = relative[-1].max(axis=0)  # worst seed per row
+ratio = (relative[-1] / relative[0]).max(axis=0)  # worst seed per row, recorded only
+checks = {f"row {r}: final relative spread = {final_relative[k]:.4f} < {spread_tolerance}": bool(final_relative[k] < spread_tolerance)
+          for k, r in enumerate(rows)}
 save_results(
     NOTEBOOK,
     claim="Under data augmentation with cross-entropy the four entries of W on a rotation orbit become approximately equal in every panel.",
     checks=checks,
+    data=problem.data_label,
     metrics={
         "orbit": orbit,
         "initial_spread": by_row(spread[0], rows),  # one value per seed
@@ -92,12 +103,23 @@ save_results(
         "initial_relative_spread": by_row(relative[0], rows),
         "final_relative_spread": by_row(relative[-1], rows),
         "relative_spread_ratio": {str(r): float(ratio[k]) for k, r in enumerate(rows)},  # worst seed
+        "final_relative_spread_worst_seed": {str(r): float(final_relative[k]) for k, r in enumerate(rows)},
         **run_metrics(runs, problem, seeds, started),
     },
     series=orbit_series(runs.epochs, weights),
 )
 display(check_table(checks))
 assert_checks(checks)
+
+# %% tags=["reading"]
+display(Markdown(
+    f"After {epochs} epochs the four entries on the orbit {orbit} differ by {final_relative.min():.2g}–"
+    f"{final_relative.max():.2g} of their mean magnitude across the {len(rows)} panels (worst seed of each), against "
+    f"{relative[0].min():.2g}–{relative[0].max():.2g} at initialisation, while their magnitude grew "
+    f"{(abs(entries[-1]).mean() / abs(entries[0]).mean()):.3g}-fold (cross-entropy keeps scaling the logits). "
+    + ("They are approximately equal, as the paper's Fig. 6 shows." if all(checks.values()) else
+       f"By the {spread_tolerance:g} criterion they are not approximately equal in every panel.")
+))
 
 # %% [markdown]
 # ## Assumptions
@@ -109,6 +131,6 @@ assert_checks(checks)
 # * Same data, initialisation and optimiser choices as {doc}`Fig. 2 <duan_fig02_training_curves>`.
 # * Seeds: the paper shows one run; `n_seeds` adds runs with seeds `seed … seed+n_seeds−1` (same digits), drawn as
 #   mean and min–max band; the check takes the worst seed.
-# * "Approximately the same values" is operationalised as a tenfold reduction of the relative spread; absolute and
-#   relative spreads are both in the result file.
+# * "Approximately the same values" is operationalised as a final relative spread below `spread_tolerance`; absolute
+#   and relative spreads and the ratio to the initial relative spread are in the result file.
 # :::

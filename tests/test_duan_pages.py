@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from invlearn.core.runcache import RunCache
 from invlearn.core.settings import RUN_CACHE_ENV
@@ -83,3 +84,35 @@ def test_twin_pages_share_runs_through_the_store(store, monkeypatch):
     series = pages.orbit_series(orbit.epochs, weights)
     assert set(series) == {"epoch", "row0", "row2", "per_seed"}
     np.testing.assert_array_equal(series["row2"][str(weights.orbit[1])], weights.entries[:, 0, 1, 1])
+
+
+def test_final_end_to_end_is_the_last_logged_matrix(store):
+    kw = dict(n_samples=60, data_seed=0, seeds=[0, 1], hidden=5, epochs=5, lr=0.01, batch_size=0, lambdas=[0.1])
+    _, runs = pages.linear_runs("mse", methods=("DA", "regularized"), metrics=("end_to_end",), **kw)
+    for name in ("DA", "reg_0.1"):
+        assert runs.final_end_to_end[name].shape == (2, 9, 196)
+        np.testing.assert_array_equal(runs.final_end_to_end[name], runs.end_to_end[name][-1])
+
+
+def test_noninvariant_parts_against_a_direct_computation():
+    """C4 on 4×4 images; the outer ring of pixels is 0 in every input (a union of orbits)."""
+    from invlearn.core.groups import c4_rotations
+    from invlearn.duan.metrics import noninvariant_parts
+
+    group = c4_rotations(4, dtype=torch.float64)
+    gbar = group.projector().numpy()
+    rng = np.random.default_rng(0)
+    inner = np.zeros((4, 4), dtype=bool)
+    inner[1:3, 1:3] = True
+    x = rng.normal(size=(7, 16)) * inner.reshape(-1)
+    w = rng.normal(size=(3, 2, 16))
+    parts = noninvariant_parts(w, gbar, x)
+    w_perp = w - w @ gbar
+    for k in range(3):
+        assert np.isclose(parts["total"][k], np.sqrt((w_perp[k] ** 2).sum()))
+        assert np.isclose(parts["unseen"][k], np.sqrt((w_perp[k][:, ~inner.reshape(-1)] ** 2).sum()))
+        outputs = np.array([w[k] @ xi - w[k] @ (gbar @ xi) for xi in x])
+        assert np.isclose(parts["on_data"][k], np.sqrt((outputs**2).sum(axis=1).mean()))
+    np.testing.assert_allclose(parts["total"] ** 2, parts["unseen"] ** 2 + parts["seen"] ** 2)
+    invariant = noninvariant_parts(w @ gbar, gbar, x)
+    assert np.allclose(invariant["total"], 0) and np.allclose(invariant["on_data"], 0)

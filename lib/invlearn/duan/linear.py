@@ -93,6 +93,7 @@ class LinearRuns:
         noninvariant_norm: name -> ``(T, S)`` ``||W_⊥||_F`` of the end-to-end matrix.
         invariant_proportion: name -> ``(T, S)`` ``||W Gbar||_F^2 / ||W||_F^2``.
         final_accuracy: name -> ``(S,)`` accuracy on the augmented training set after the last epoch (always).
+        final_end_to_end: name -> ``(S, d_L, d_0)`` end-to-end matrices after the last epoch (always).
         loss: name -> ``(T, S)`` training objective (data loss + penalty) on the method's own training set.
         end_to_end: name -> ``(T, S, d_L, d_0)`` end-to-end matrices.
         seconds: name -> wall time of its batched training (of the stored run's training when it was reused).
@@ -107,6 +108,7 @@ class LinearRuns:
     loss: dict[str, np.ndarray] = field(default_factory=dict)
     end_to_end: dict[str, np.ndarray] = field(default_factory=dict)
     final_accuracy: dict[str, np.ndarray] = field(default_factory=dict)
+    final_end_to_end: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     run_ids: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -123,7 +125,7 @@ def problem_identity(problem: MnistProblem) -> dict[str, object]:
     }
 
 
-_FLOAT32_LOGS = ("end_to_end",)
+_FLOAT32_LOGS = ("end_to_end", "final_end_to_end")
 """Logs stored in float32: float32 matrices widened to float64 by the logger, so storing them narrow is exact."""
 
 
@@ -135,13 +137,15 @@ def _stored(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _run_job(model: BatchedMLP, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, penalty, available: dict,
              metrics: Sequence[str], final, desc: str) -> dict[str, np.ndarray]:
     """Train one batched program, logging ``metrics`` (names of ``available``: ``model -> (K, ...)``);
-    ``{metric: (T, K, ...), "loss": (T, K), "final_accuracy": (K,) from final(model), "seconds": ()}``."""
+    ``{metric: (T, K, ...), "loss": (T, K), "final_accuracy": (K,) from final(model), "final_end_to_end":
+    (K, d_L, d_0), "seconds": ()}``."""
     logger = MetricLogger({name: available[name] for name in metrics})
     history = train(model, x, y, cfg, penalty=penalty, callbacks=[logger], desc=desc)
     with torch.no_grad():
         final_accuracy = final(model).numpy()
+        final_end_to_end = model.end_to_end().numpy()
     return {**logger.values, "loss": history.loss, "final_accuracy": final_accuracy,
-            "seconds": np.asarray(history.seconds)}
+            "final_end_to_end": final_end_to_end, "seconds": np.asarray(history.seconds)}
 
 
 def train_linear_methods(
@@ -228,7 +232,7 @@ def train_linear_methods(
                 protocol,
                 lambda: (_stored(_run_job(build(), x, y, cfg, penalty, available, logged, available["accuracy"], desc)),
                          {"metrics": logged}),
-                accept=lambda stored: all(m in stored.arrays for m in metrics),
+                accept=lambda stored: all(m in stored.arrays for m in (*metrics, "final_end_to_end")),
             )
             values = {**run.arrays, **{k: run.arrays[k].astype(np.float64) for k in _FLOAT32_LOGS if k in run.arrays}}
             runs.run_ids[method] = {"id": run.run_id, "status": run.status}
@@ -237,5 +241,6 @@ def train_linear_methods(
                 getattr(runs, metric)[name] = values[metric][:, block]
             runs.loss[name] = values["loss"][:, block]
             runs.final_accuracy[name] = values["final_accuracy"][block]
+            runs.final_end_to_end[name] = values["final_end_to_end"][block]
             runs.seconds[name] = float(values["seconds"])
     return runs

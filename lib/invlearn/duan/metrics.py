@@ -1,13 +1,14 @@
 """Curve readings and discrepancy measures of Duan & Montúfar's pages: spread on a rotation orbit (Figs 1, 6),
-settling epoch (Figs 2, 7), first crossing (Figs 4, 9), the double-descent detector (Figs 3, 8) and the
-invariance discrepancy ε_inv of App. C.3 (Fig. 11)."""
+settling epoch (Figs 2, 7), first crossing (Figs 4, 9), the double-descent detector (Figs 3, 8), where the
+non-invariant part of a linear map lives (Fig 3) and the invariance discrepancy ε_inv of App. C.3 (Fig. 11)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-__all__ = ["orbit_spread", "settling_epoch", "first_crossing", "double_descent", "invariance_discrepancy"]
+__all__ = ["orbit_spread", "settling_epoch", "first_crossing", "double_descent", "noninvariant_parts",
+           "invariance_discrepancy"]
 
 
 def orbit_spread(entries: np.ndarray, relative: bool = False) -> np.ndarray:
@@ -49,6 +50,31 @@ def double_descent(epochs: np.ndarray, curve: np.ndarray, rise: float) -> dict:
         "epoch_max": int(epochs[t_max]),
         "rise": float(lifted[t_max]),
         "drop_after_max": float(curve[t_max] - curve[-1]),
+    }
+
+
+def noninvariant_parts(w: np.ndarray, projector: np.ndarray, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Where the non-invariant part ``W_⊥ = W (I - Gbar)`` of linear maps lives, measured against data ``x``.
+
+    Args:
+        w: ``(..., d_L, d_0)`` end-to-end matrices.
+        projector: ``(d_0, d_0)`` the group average ``Gbar`` (orthogonal projector onto invariant inputs).
+        x: ``(N, d_0)`` inputs, e.g. the orbit-augmented training set (closed under the group).
+    Returns:
+        ``(...)`` arrays: ``total`` ``||W_⊥||_F``; ``unseen`` the part of ``||W_⊥||_F`` on the input coordinates
+        that are 0 in every row of ``x`` (no gradient of a data loss ever reaches them); ``seen`` the rest
+        (``total² = unseen² + seen²`` when those coordinates form whole orbits, as for an augmented set); ``on_data``
+        ``sqrt(mean_x ||W_⊥ x||²) = sqrt(mean_x ||W x - W Gbar x||²)``, the non-invariant part of the outputs
+        on the data (``||W_⊥ Σ^{1/2}||_F`` with ``Σ = x^T x / N``).
+    """
+    w_perp = w @ (np.eye(projector.shape[0]) - projector)
+    dead = ~np.any(x != 0, axis=0)
+    on_data = np.sqrt(np.mean(np.sum((w_perp @ x.T) ** 2, axis=-2), axis=-1))
+    return {
+        "total": np.linalg.norm(w_perp, axis=(-2, -1)),
+        "unseen": np.linalg.norm(w_perp[..., dead], axis=(-2, -1)),
+        "seen": np.linalg.norm(w_perp[..., ~dead], axis=(-2, -1)),
+        "on_data": on_data,
     }
 
 

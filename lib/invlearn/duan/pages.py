@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from invlearn.core import plotting
 from invlearn.core.runcache import RunCache
 from invlearn.duan.linear import LinearRuns, lambda_key, orbit_entries, train_linear_methods
-from invlearn.duan.metrics import first_crossing
+from invlearn.duan.metrics import double_descent, first_crossing, noninvariant_parts
 from invlearn.duan.problem import MnistProblem, mnist_problem
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
     "orbit_series",
     "by_row",
     "spread_checks",
+    "DASeedControl",
+    "da_seed_control",
 ]
 
 
@@ -137,13 +139,13 @@ def proportion_crossing(epochs: np.ndarray, mean: Mapping[str, np.ndarray], thre
 
 
 def proportion_checks(mean: Mapping[str, np.ndarray], crossing: Mapping[str, float], lambdas: Sequence[float],
-                      threshold: float) -> dict[str, bool]:
-    """The checks Figs 4 and 9 share: (1) every curve ends above its initial value; (2) DA ends above 0.99;
+                      threshold: float, da_limit: float = 0.99) -> dict[str, bool]:
+    """The checks Figs 4 and 9 share: (1) every curve ends above its initial value; (2) DA ends above ``da_limit``;
     (3) the λ curves reach ``threshold`` no later for larger λ (and the largest reaches it)."""
     lam_keys = [lambda_key(lam) for lam in sorted(lambdas)]
     return {
         "every curve ends above its initial value": all(mean[n][-1] > mean[n][0] for n in mean),
-        "DA ends above 0.99": float(mean["DA"][-1]) > 0.99,
+        f"DA ends above {da_limit:g}": float(mean["DA"][-1]) > da_limit,
         f"larger λ reaches {threshold} no later": all(crossing[a] >= crossing[b] for a, b in zip(lam_keys, lam_keys[1:]))
         and bool(np.isfinite(crossing[lam_keys[-1]])),
     }
@@ -193,3 +195,52 @@ def by_row(values: np.ndarray, rows: Sequence[int]) -> dict[str, list[float]]:
 def spread_checks(ratio: np.ndarray, rows: Sequence[int], what: str, limit: float) -> dict[str, bool]:
     """Figs 1 and 6: per class, the worst seed's final/initial ``what`` (spread, relative spread) below ``limit``."""
     return {f"row {r}: final/initial {what} = {ratio[k]:.4f} < {limit}": bool(ratio[k] < limit) for k, r in enumerate(rows)}
+
+
+@dataclass
+class DASeedControl:
+    """Fig 3's control: the DA network over many initialisation seeds (same digits), one batched program.
+
+    Attributes:
+        seeds: the S initialisation seeds.
+        epochs: ``(T,)``.
+        noninvariant_norm: ``(T, S)`` ``||W_⊥||_F`` per epoch and seed.
+        shape: per seed, :func:`~invlearn.duan.metrics.double_descent` of its curve.
+        initial, final: :func:`~invlearn.duan.metrics.noninvariant_parts` of the initial and final end-to-end
+            matrices against the augmented set, each ``(S,)``.
+        seconds: training wall time.
+    """
+
+    seeds: list[int]
+    epochs: np.ndarray
+    noninvariant_norm: np.ndarray
+    shape: list[dict]
+    initial: dict[str, np.ndarray]
+    final: dict[str, np.ndarray]
+    seconds: float
+
+
+def da_seed_control(problem: MnistProblem, loss: str, *, seeds: Sequence[int], hidden: int, epochs: int, lr: float,
+                    batch_size: int, rise: float) -> DASeedControl:
+    """Train the DA network for every seed of ``seeds`` as one batched program (not stored: the run store would
+    also keep its per-epoch matrices) and read the shape of each ``||W_⊥||`` curve (``rise`` as in
+    :func:`~invlearn.duan.metrics.double_descent`) and where its non-invariant part lives at the start and the end."""
+    import torch
+
+    from invlearn.core.models import BatchedMLP
+    from invlearn.duan.linear import train_linear_methods
+
+    seeds = [int(s) for s in seeds]
+    runs = train_linear_methods(problem, methods=("DA",), loss=loss, hidden=hidden, epochs=epochs, lr=lr,
+                                batch_size=batch_size or None, seeds=seeds, metrics=("noninvariant_norm",))
+    curves = runs.noninvariant_norm["DA"]
+    projector = problem.group.projector().double().numpy()
+    x = problem.x_aug.double().numpy()
+    with torch.no_grad():
+        w0 = BatchedMLP((problem.x.shape[1], hidden, problem.n_classes), seeds).end_to_end().double().numpy()
+    return DASeedControl(
+        seeds=seeds, epochs=runs.epochs, noninvariant_norm=curves,
+        shape=[double_descent(runs.epochs, curves[:, k], rise) for k in range(len(seeds))],
+        initial=noninvariant_parts(w0, projector, x), final=noninvariant_parts(runs.final_end_to_end["DA"], projector, x),
+        seconds=runs.seconds["DA"],
+    )

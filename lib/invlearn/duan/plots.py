@@ -1,4 +1,5 @@
-"""Plots of Duan & Montúfar's pages: grouped bars (Thm 12) and the faceted ε_inv bars of Figure 11."""
+"""Plots of Duan & Montúfar's pages: grouped bars (Thm 12), the faceted ε_inv bars of Figure 11 and the seed
+control of Figure 3."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["facet_bars", "bar_panel"]
+__all__ = ["facet_bars", "bar_panel", "seed_control_figure"]
 
 
 def facet_bars(
@@ -68,4 +69,31 @@ def bar_panel(groups: Sequence[str], bars: Mapping[str, Sequence[float]], *, yla
     ax.set_yscale("log" if logy else "linear")
     ax.set_ylabel(ylabel)
     ax.legend(frameon=True, fontsize="small")
+    return fig
+
+
+def seed_control_figure(epochs: np.ndarray, curves: np.ndarray, found: Sequence[bool],
+                        ratios: Mapping[str, np.ndarray], *, ylabel: str, found_label: str,
+                        ratio_label: str) -> Figure:
+    """Left: one curve ``(T,)`` per seed of ``curves`` ``(T, S)``, coloured by ``found`` ``(S,)``. Right: per seed,
+    the final/initial ratios ``name -> (S,)`` on a log axis."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
+    palette = sns.color_palette()
+    found = np.asarray(found, dtype=bool)
+    for k in range(curves.shape[1]):
+        left.plot(epochs, curves[:, k], color=palette[1] if found[k] else "0.6", linewidth=1.0, alpha=0.9)
+    left.plot([], [], color=palette[1], label=f"{found_label} ({int(found.sum())} of {found.size})")
+    left.plot([], [], color="0.6", label=f"not ({int((~found).sum())} of {found.size})")
+    left.set_xlabel("Epochs")
+    left.set_ylabel(ylabel)
+    left.legend(frameon=True, fontsize="small")
+    seeds = np.arange(curves.shape[1])
+    for m, (name, values) in enumerate(ratios.items()):
+        right.plot(seeds, values, linestyle="none", marker="osD^"[m % 4], color=palette[m + 2], label=name)
+    right.axhline(1.0, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0)
+    right.set_yscale("log")
+    right.set_xlabel("seed")
+    right.set_ylabel(ratio_label)
+    right.legend(frameon=True, fontsize="small")
+    fig.tight_layout()
     return fig

@@ -12,6 +12,7 @@ import torch
 
 from invlearn.core.data import (
     downsample,
+    data_label,
     draw_subset,
     load_mnist,
     one_hot,
@@ -36,6 +37,8 @@ class MnistProblem:
         group: C4 acting on ``side x side`` images.
         indices: ``(n,)`` indices of the drawn digits in the source set.
         source: where the digits came from.
+        data_label: the data's name as a result file records it (:func:`invlearn.core.data.data_label` of the
+            loaded digits, e.g. ``"MNIST (full)"``), for :func:`invlearn.book.results.save_results`'s ``data``.
     """
 
     x: torch.Tensor
@@ -47,6 +50,7 @@ class MnistProblem:
     group: FiniteGroup
     indices: np.ndarray
     source: str
+    data_label: str = ""
 
     @property
     def n_classes(self) -> int:
@@ -91,4 +95,4 @@ def mnist_problem(
     group = c4_rotations(side, dtype=dtype)
     x_aug, labels_aug = orbit_augment(x, labels, group)
     y_aug = one_hot(labels_aug, len(kept)).to(dtype)
-    return MnistProblem(x, labels, y, x_aug, labels_aug, y_aug, group, idx, raw.source)
+    return MnistProblem(x, labels, y, x_aug, labels_aug, y_aug, group, idx, raw.source, data_label(raw))
