@@ -74,6 +74,7 @@ def test_typed_number_detector_can_fail():
     assert typed_numbers("nominal leaves it 20× faster, at 4e-4", record) == [
         "'20' equals metrics.ratio = 20.3", "'4e-4' equals metrics.eps = 0.00041"]
     assert typed_numbers("after 300 epochs, Fig. 11, 3 seeds, $x = 20$, `4e-4`", record) == []
+    assert typed_numbers("at 5e-4, about 0.4", record) == []  # one digit: within 5 % only
     assert [n[1:] for n in prose_numbers("1,000 digits, 0.38, 3×10^{-2}")] == [(1000.0, 1), (0.38, 2), (0.03, 1)]
 
 
@@ -88,6 +89,14 @@ def _result_files() -> dict[str, list[Path]]:
 
 
 RESULTS = _result_files()
+CHAPTER_PAGES = {"duan": ("duan_",), "gideoni": ("gideoni_",), "flinth": ("flinth_", "nordenfors_")}
+
+
+def chapter_covers(chapter: Path, page: str) -> bool:
+    """Whether a chapter page (``book/<paper>_….md``) speaks of a figure page; the introduction and the scorecard
+    speak of all."""
+    prefixes = CHAPTER_PAGES.get(chapter.stem.split("_")[0])
+    return prefixes is None or page.startswith(prefixes)
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
@@ -103,7 +112,7 @@ def test_no_result_number_typed_into_a_page(name):
 @pytest.mark.parametrize("chapter", sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
 def test_no_result_number_typed_into_a_chapter(chapter):
     text = chapter.read_text()
-    records = [json.loads(p.read_text()) for ps in RESULTS.values() for p in ps]
+    records = [json.loads(p.read_text()) for name, ps in RESULTS.items() if chapter_covers(chapter, name) for p in ps]
     if not records:
         pytest.skip("no result files")
     hits = [hit for record in records for hit in typed_numbers(text, record)]

@@ -7,7 +7,7 @@ parameter values). The runner records the hits of each page in its result file (
 require none. Timing metrics (keys with ``seconds``, ``time``, a ``_s`` suffix) are machine-dependent, not results: skipped.
 
 What counts as a number: decimal and scientific notation (``0.38``, ``4e-4``, ``1,000``, ``3×10^{-2}``) outside math
-(``$…$``), inline code and links. Integers of one digit are not counted (small counts), nor numbers after ``Fig.``, ``§``, ``Thm``, ``Prop``,
+(``$…$``), inline code and links; a one-significant-digit number must be within 5 % of the metric. Integers of one digit are not counted (small counts), nor numbers after ``Fig.``, ``§``, ``Thm``, ``Prop``,
 ``Table``, ``Eq.`` and the like (references).
 """
 
@@ -87,10 +87,14 @@ def _leaves(value: Any) -> Iterator[tuple[str, float]]:
 
 
 def _equal_as_written(written: float, digits: int, metric: float) -> bool:
+    """``metric`` rounds to ``written`` at its significant digits; a one-digit number (``0.2``, ``4e-4``) must also
+    be within 5 % of the metric, since rounding to one digit would match half of all numbers by chance."""
     if metric == 0.0 or written == 0.0:
         return False
     rounded = float(f"{abs(metric):.{digits}g}")
-    return math.isclose(rounded, abs(written), rel_tol=1e-9)
+    if not math.isclose(rounded, abs(written), rel_tol=1e-9):
+        return False
+    return digits > 1 or math.isclose(abs(metric), abs(written), rel_tol=0.05)
 
 
 def typed_numbers(markdown: str, record: Mapping[str, Any]) -> list[str]:
