@@ -254,11 +254,12 @@ if compared:
         (a_lo, a_hi), (s_lo, s_hi) = k_range("normal32", row), k_range("lstsq64", row)
         p_lo, p_hi = min(PAPER[ROWS[row]][el][1] for el in compared), max(PAPER[ROWS[row]][el][1] for el in compared)
         missed = sum(t.startswith(row + " ") for t in short["normal32"])
+        paper_text = f"{p_lo:.1e}" if p_lo == p_hi else f"{p_lo:.1e}–{p_hi:.1e}"
         verdict = (
-            f"Solver: on the same features the stable solver gives {s_lo:.2g}–{s_hi:.2g} on every network, the author's "
-            f"float32 normal equations {a_lo:.2g}–{a_hi:.2g} (median gap to the paper {kernelised_gap('normal32', row):.0%}), "
+            f"Solver: on the same features the stable solver gives {s_lo:.1e}–{s_hi:.1e} on every network, the author's "
+            f"float32 normal equations {a_lo:.1e}–{a_hi:.1e} (median gap to the paper {kernelised_gap('normal32', row):.0%}), "
             + ("which brackets" if a_lo <= p_lo and p_hi <= a_hi else "which does not bracket")
-            + f" the paper's {p_lo:.2g}–{p_hi:.2g}; with that solver {missed} of {n_seeds * len(elements)} network cells "
+            + f" the paper's {paper_text}; with that solver {missed} of {n_seeds * len(elements)} network cells "
             "fall short of the paper's reduction."
         )
         findings[f"{row} median kernelised errors within {paper_tolerance:.0%} of the paper ({solver})"] = finding(
@@ -309,7 +310,7 @@ assert_checks(checks)
 # %% tags=["reading"]
 def span(sv, row):
     v = [x for el in elements for x in errors[sv][row][el]["kernelised"]]
-    return f"{min(v):.2g}–{max(v):.2g}"
+    return f"{min(v):.1e}–{max(v):.1e}"
 
 
 def red_span(sv, rows):
