@@ -168,7 +168,10 @@ verdict_zero = (
     f"Network draw: this network has {dead_units} dead unit(s), {zero_share:.1%} exact zeros. Over {control_networks} "
     f"networks on this domain {paper_dead} dead units (the caption's share) occur in {share(domain, paper_dead):.0%}, "
     f"{dead_units} in {share(domain, dead_units):.0%}; mean {dead_ctrl[domain].mean():.2f} "
-    f"dead units ({5 * dead_ctrl[domain].mean() / n_params:.1%} zeros). The caption's share is one draw of this spread."
+    f"dead units ({5 * dead_ctrl[domain].mean() / n_params:.1%} zeros), so the caption's share is the typical one and this "
+    f"network a draw {'below' if dead_units < paper_dead else 'above'} it"
+    + (f"; on the caption's [0, 1]³ the mean is {dead_ctrl['unit'].mean():.1f} dead units "
+       f"({5 * dead_ctrl['unit'].mean() / n_params:.0%} zeros)." if domain == "symmetric" else ".")
 )
 findings = {"zero eigenvalues are the caption's share of all eigenvalues (rounded to a whole percent)": finding(ok_zero, "" if ok_zero else verdict_zero)}
 save_results(
