@@ -118,7 +118,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # ### Control: how many units are dead in a random network
 #
 # The exact zeros are the 5 parameters of each ReLU unit that never fires on the data, so their fraction is
-# 5 × (dead units) / 501 and depends on the draw of the network. The control counts the dead units of
+# $5\times$(dead units)$/P$ and depends on the draw of the network. The control counts the dead units of
 # `control_networks` default-initialised networks (seeds `seed` onward; a unit is dead on the box when
 # $b+\sum_j\max(w_j\,\text{low}, w_j\,\text{high})\le0$) on the code's domain $[-1,1]^3$ and the caption's $[0,1]^3$.
 
@@ -143,7 +143,7 @@ plt.show()
 # Asserted: (1) the fraction of the eigenvalues below `threshold` is between 0.30 and 0.40 ("about a third"); (2) the
 # fraction is the same (±0.02) in float32 and float64; (3) the exactly-zero eigenvalues are the 5 parameters of each
 # dead ReLU unit (in float32). Evaluated, not asserted: the caption's share of zero eigenvalues (finding, with the
-# control above): one dead unit is 5 of the 501 eigenvalues, so the caption's share means two dead units.
+# control above): one dead unit is $5$ of the $P=501$ eigenvalues, so the caption's share means two dead units.
 
 # %%
 frac = stats[precision]["fraction_below_threshold"]

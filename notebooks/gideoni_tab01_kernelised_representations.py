@@ -351,7 +351,7 @@ display(Markdown("\n".join([
 # :class: note
 # * Untrained MLPs with biases and PyTorch's default initialisation; inputs $U[-1,1)^3$ without orbit completion;
 #   $g$ acts by permuting the input columns, $x\mapsto xg$.
-# * Sample sizes from the author's code: $N=100\cdot501=50{,}100$ for the EWK (501 parameters), $N=100\cdot100$ for
+# * Sample sizes from the author's code: $N=100\cdot501=50{,}100$ for the EWK ($501$ parameters), $N=100\cdot100$ for
 #   the CK rows. Features are computed in float64 (weights initialised in float32 and cast).
 # * $\tilde g$ is fitted once per network for both elements; errors are reported on the fit inputs (as the paper) and
 #   on a fresh test draw (`*_test` in the result file). Errors are evaluated in float64 for both solvers; the author's
