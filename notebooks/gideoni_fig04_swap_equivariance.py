@@ -310,7 +310,7 @@ limit_b = gd.swap_components(torch.linalg.solve(xb.transpose(1, 2) @ xb, xb.tran
 left_b = (comps["b"]["sym_diag"][-1, kmax].item() - limit_b) / (comps["b"]["sym_diag"][0, kmax].item() - limit_b)
 display(Markdown(
     f"The non-equivariant components fall to {all_fractions.min():.1%}–{all_fractions.max():.1%} of their start after "
-    f"{epochs} epochs (paper: $e^{{-3.3}}$, from $s\\tau\\cdot$epochs at $s=N/3$). The equivariant components move toward "
+    f"{epochs} epochs (the flow at $s=N/3$: {np.exp(-nominal):.1%}). The equivariant components move toward "
     f"the label-determined limit $K^{{-1}}X^\\top Y$: for these labels its components are "
     f"{min(v.min() for v in limit_comps.values()):.2g} to {max(v.max() for v in limit_comps.values()):.2g} "
     "(≈ 0 for $(y^2, x^2)$; the swap matrix, off-diagonal 1, for $(y, x)$). They converge at the same rate $s\\tau$, so "
