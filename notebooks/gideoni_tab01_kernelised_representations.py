@@ -329,12 +329,13 @@ display(Markdown("\n".join([
     f"{red_span('normal32', ['EWK', 'CK read-out'])}×. Forming $F^\\top F$ squares the condition number of $F$; the EWK's "
     "eigenvalues run over many decades down to exact zeros (dead units, ReLU homogeneity; "
     "{doc}`Fig. 5 <gideoni_fig05_ewk_spectrum>`), so in float32 `gelsy` treats every direction below "
-    f"{rcond32:.1e} of the largest as zero and the fit depends on which directions survive the rounding. It scatters "
-    "from network to network, and one network can lose most of the reduction. The CK read-out has 100 features and a "
-    "better conditioned $F^\\top F$; there the two solvers are closer.",
+    f"{rcond32:.1e} of the largest as zero and the fit depends on which directions survive the rounding: its EWK "
+    f"reduction ranges over {red_span('normal32', ['EWK'])}× between networks, the stable solver's over "
+    f"{red_span('lstsq64', ['EWK'])}×. On the CK read-out (fewer features, a better conditioned $F^\\top F$) the "
+    f"author's solver gives {red_span('normal32', ['CK read-out'])}×.",
     f"* **CK features.** The caption says \"the last post-activations\" (the ReLU outputs); the code uses the output of "
-    f"a network $3\\to100\\to100$, a linear read-out of them. The post-activations give baselines "
-    f"{min(post_ratio):.2g}–{max(post_ratio):.2g}× those of the read-out (own row); only the read-out matches the "
+    f"a network $3\\to{hidden}\\to{hidden}$, a linear read-out of them. The post-activations give baselines "
+    f"{min(post_ratio):.3g}–{max(post_ratio):.3g}× those of the read-out (own row); only the read-out matches the "
     "printed CK baselines.",
 ])))
 
