@@ -335,8 +335,9 @@ display(Markdown("\n".join([
     f"author's solver gives {red_span('normal32', ['CK read-out'])}×.",
     f"* **CK features.** The caption says \"the last post-activations\" (the ReLU outputs); the code uses the output of "
     f"a network $3\\to{hidden}\\to{hidden}$, a linear read-out of them. The post-activations give baselines "
-    f"{min(post_ratio):.3g}–{max(post_ratio):.3g}× those of the read-out (own row); only the read-out matches the "
-    "printed CK baselines.",
+    f"{min(post_ratio):.3g}–{max(post_ratio):.3g}× those of the read-out (own row)"
+    + ("; only the read-out matches the printed CK baselines (findings)." if compared else
+       "; the printed baselines are compared only at the paper's sizes."),
 ])))
 
 # %% [markdown]
