@@ -13,6 +13,7 @@
 #     paper: Gideoni (2023)
 #     figure: Fig. 2
 #     title: Learning x + y under the swap x <-> y from 20 points whose orbits are not completed
+#     data: synthetic
 # ---
 
 # %% [markdown]
@@ -26,7 +27,7 @@
 # $(w_x-w_y)/2$ and the asymmetry loss is $\mathbb E|f(x)-\mathbb E_gf(xg)| = |w_x-w_y|\,\mathbb E|x-y|/2=|w_x-w_y|/3$.
 # * **Learned:** the limit is exactly invariant. $x+y$ is realised by the symmetric weights $(0, 1, 1)$, and 20 generic
 #   points determine the least-squares solution uniquely, so gradient descent converges to it.
-# * **Not carried over:** the decoupling of Theorem 3.3. Without whole orbits $A^\top y$ has an asymmetric part and
+# * **Not carried over:** the decoupling of Theorem $3.3$. Without whole orbits $A^\top y$ has an asymmetric part and
 #   $A^\top A$ mixes the two components, so the asymmetric component depends on the labels and need not decay
 #   monotonically. We show this with a counterfactual: the same data and initialisation with labels $2(x+y)$.
 #
@@ -34,15 +35,17 @@
 # recursion $w\leftarrow w-\frac{2\eta}{20}A^\top(Aw-y)$ with $A=[1,x,y]$, drawn dashed (an addition).
 
 # %% tags=["parameters"]
-n_points = 20  # training points (paper: 20)
+n_points = 20  # training points, without their swapped copies [paper: 20]
 n_models = 3  # independently initialised models, each with its own data (author's code)
-epochs = 1000  # epochs, each one full-batch step (author's code: 10x the other figures)
+epochs = 1000  # epochs, each one full-batch step (author's code, 10x the other figures; the paper says only increased)
 lr = 0.01  # plain SGD learning rate (author's code)
 batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code)
 mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
 seed = 0  # model k is initialised with seed plus k
 data_seed = 2000  # model k draws its 20 points with data_seed plus k
 recursion_tolerance = 0.0001  # allowed largest gap between trained weights and the float64 recursion
+limit_tolerance = 1e-06  # allowed largest gap between the least-squares limit and the symmetric (0, 1, 1)
+control_models = 50  # data sets and default initialisations of the control, run through the exact recursion
 
 # %%
 import time
@@ -54,7 +57,8 @@ import torch
 from invlearn.gideoni import experiments as gd
 from invlearn.core import plotting
 from invlearn.gideoni import plots as gideoni_plots
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
+from invlearn.core.models import BatchedMLP
 
 NOTEBOOK = "gideoni_fig02_incomplete_orbits"
 started = time.perf_counter()
@@ -109,27 +113,63 @@ ax_b.set_title("(b) beyond the paper")
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
+# ### Control: decades of decay over many data sets
+#
+# The paper's curves fall to about $10^{-3}$ by the last epoch. How far a curve falls in `epochs` full-batch steps is
+# set by its start and by the slowest mode of $A^\top A$, which decays by `step`$\cdot\lambda_{\min}\cdot$`epochs`$/\ln10$
+# decades. The control runs `control_models` data sets and default initialisations (the first `n_models` are the
+# models above) through the exact gradient-descent recursion, which the training equals (checked below).
+
+# %%
+seeds_ctrl = [seed + k for k in range(control_models)]
+data_ctrl = [gd.orbit_dataset(n_points, group, gd.LABELS["sum"], torch.Generator().manual_seed(data_seed + k), complete=False)
+             for k in range(control_models)]
+a_ctrl = gd.with_constant(torch.stack([d.x for d in data_ctrl]).double())
+y_ctrl = torch.stack([d.y for d in data_ctrl]).double()
+w0_ctrl = gd.linear_parameters(BatchedMLP((2, 1), seeds_ctrl, bias=True)).detach()
+rec_ctrl = gd.gd_recursion(a_ctrl, y_ctrl, w0_ctrl, step, epochs).numpy()
+asym_ctrl = np.abs(rec_ctrl[:, :, 1, 0] - rec_ctrl[:, :, 2, 0]) / 3  # (T, K)
+decades_ctrl = np.log10(asym_ctrl[0] / asym_ctrl[-1])
+slow_decades = step * torch.linalg.eigvalsh(a_ctrl.transpose(1, 2) @ a_ctrl)[:, 0].numpy() * epochs / np.log(10)
+fig_ctrl, ax_ctrl = plt.subplots(figsize=(6, 4))
+ax_ctrl.scatter(slow_decades, decades_ctrl, s=18)
+ax_ctrl.axhline(2.0, color="0.5", linestyle=":", linewidth=1)
+ax_ctrl.set_xlabel("decades of the slowest mode of AᵀA in the run")
+ax_ctrl.set_ylabel("decades of decay of the asymmetry loss")
+plt.show()
+
+# %% [markdown]
 # ## Check
 #
 # Asserted: (1) the trained weights equal the exact float64 gradient-descent recursion at every epoch (largest gap
 # below `recursion_tolerance`: float32 round-off), (2) every model's asymmetry loss falls by at least one decade and
 # its log has a negative fitted slope (an exponential decrease), and (3) the least-squares limit is the symmetric
-# $(0, 1, 1)$ for every data set. Evaluated, not asserted: the paper's "to ~$10^{-3}$" (two decades or more), and the
-# label dependence of the asymmetric component (it is expected here, unlike in Fig. 1).
+# $(0, 1, 1)$ for every data set (to `limit_tolerance`). Evaluated, not asserted: the paper's fall to about $10^{-3}$ read as two
+# decades or more (finding, with the control above), and the label dependence of the asymmetric component (expected
+# here, unlike in Fig. 1).
 
 # %%
 checks = {
-    "trained weights equal the gradient-descent recursion": bool(gap_rec < recursion_tolerance),
+    f"trained weights equal the gradient-descent recursion (largest gap < {recursion_tolerance:g})": bool(gap_rec < recursion_tolerance),
     "asymmetry loss falls by ≥ 1 decade with a negative log-slope for every model": bool(decades.min() >= 1 and fitted.min() > 0),
-    "the least-squares limit is the symmetric (0, 1, 1)": bool(np.abs(w_star - [0.0, 1.0, 1.0]).max() < 1e-6),
+    f"the least-squares limit is the symmetric (0, 1, 1) (to {limit_tolerance:g})": bool(np.abs(w_star - [0.0, 1.0, 1.0]).max() < limit_tolerance),
 }
 label_dependence = float(np.abs(asym_comp - asym_comp2).max())
+ok = bool(decades.min() >= 2)
+reach = decades_ctrl >= 2
+verdict = (
+    f"Slowest mode: over {control_models} data sets (exact recursion) {int(reach.sum())} fall by ≥ 2 decades; the final "
+    f"loss is {np.median(asym_ctrl[-1]):.1e} (median, range {asym_ctrl[-1].min():.1e}–{asym_ctrl[-1].max():.1e}), i.e. "
+    f"about the paper's 1e-3, but from a start of {np.median(asym_ctrl[0]):.2g} (median) the slowest mode of AᵀA "
+    f"allows only {np.median(slow_decades):.2f} decades (median; {slow_decades.min():.2f}–{slow_decades.max():.2f}) in "
+    f"{epochs} epochs."
+)
 findings = {
-    "asymmetry loss falls by ≥ 2 decades (to ~1e-3) for every model": bool(decades.min() >= 2),
+    "asymmetry loss falls by ≥ 2 decades (to ~1e-3) for every model": finding(ok, "" if ok else verdict),
 }
 save_results(
     NOTEBOOK,
-    claim="With 20 points and incomplete orbits the asymmetry loss still decreases exponentially.",
+    claim="With 20 points and incomplete orbits the asymmetry loss still decreases exponentially (≥ 1 decade), training equals the exact gradient-descent recursion, and the limit is the symmetric (0, 1, 1).",
     checks=checks,
     findings=findings,
     metrics={
@@ -142,6 +182,10 @@ save_results(
         "least_squares_limit": w_star,
         "asymmetry_loss_nonmonotone": nonmonotone,
         "asym_component_change_with_doubled_labels": label_dependence,
+        "control_decades_of_decay": decades_ctrl,
+        "control_slowest_mode_decades": slow_decades,
+        "control_final_asymmetry": asym_ctrl[-1],
+        "control_models_with_2_decades": int(reach.sum()),
         "seeds": seeds,
         "train_seconds": run.seconds + run2.seconds,
         "notebook_seconds": time.perf_counter() - started,
@@ -153,9 +197,12 @@ save_results(
         "asymmetry_recursion": rec_asym,
         "asym_component": asym_comp,
         "asym_component_doubled_labels": asym_comp2,
+        "control_decades": decades_ctrl,
+        "control_slowest_mode_decades": slow_decades,
     },
 )
-display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
+display(check_table(checks))
+display(findings_table(findings))
 assert_checks(checks)
 
 # %% [markdown]
@@ -175,5 +222,6 @@ assert_checks(checks)
 #   `MSELoss` (mean), 1000 epochs, 3 models each with its own data (seed `data_seed + k`) and init (seed `seed + k`).
 # * The asymmetry loss uses 100 fresh points per epoch (code); the exact series is the same expectation on a
 #   100 × 100 midpoint grid. The overlay uses $|w_x-w_y|/3$ of the recursion.
-# * Panel (b) and its counterfactual labels $2(x+y)$ are additions.
+# * Panel (b) and its counterfactual labels $2(x+y)$ are additions, and so is the control over `control_models`
+#   data sets (seeds `seed + k` and `data_seed + k`, the exact recursion in float64).
 # :::

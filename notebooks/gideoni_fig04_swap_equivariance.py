@@ -13,12 +13,13 @@
 #     paper: Gideoni (2023)
 #     figure: Fig. 4
 #     title: Learning the swap-equivariant map (x, y) -> (y², x²) with a linear 2 -> 2 model
+#     data: synthetic
 # ---
 
 # %% [markdown]
 # # Fig. 4 — the non-equivariant part of a linear map decays exponentially and independently of the equivariant part
 #
-# **Claims (Gideoni, Thm 4.2, App. E, Fig. 4).** Fit $f_W(x)=xW$, $W\in\mathbb R^{2\times2}$, on data closed under the
+# **Claims (Gideoni, Thm $4.2$, App. E, Fig. 4).** Fit $f_W(x)=xW$, $W\in\mathbb R^{2\times2}$, on data closed under the
 # swap $P$ of the two coordinates with equivariant labels $(y^2, x^2)$: both $(x, y)$ and $(xP, yP)$ are in the data.
 # The weights split into the equivariant part $W_r$ (commuting with $P$; components $(w_{11}+w_{22})/2$ and
 # $(w_{12}+w_{21})/2$) and the rest $W_k$ (components $\alpha=(w_{11}-w_{22})/2$, $\beta=(w_{12}-w_{21})/2$).
@@ -27,11 +28,11 @@
 # Theory: $K=X^\top X=\begin{pmatrix}s&c\\c&s\end{pmatrix}$ with $s=\sum x_i^2\approx N/3$, $c=\sum x_iy_i\approx0$;
 # $(\alpha,\beta)$ evolves under $\begin{pmatrix}s&-c\\-c&s\end{pmatrix}$ independently of the labels. `MSELoss`
 # averages over the 2 outputs as well, so one epoch is flow time $\tau=2\eta/(2B)$ and the predicted rate is
-# $s\tau\approx0.033$ per epoch, half the invariant rate of Fig. 1. Dashed: the flow closed form (eq. 5, equal to eq. 1
+# $s\tau\approx N\tau/3$ per epoch, half the invariant rate of Fig. 1. Dashed: the flow closed form (eq. 5, equal to eq. 1
 # on the stacked data) for each model's data and initialisation (an addition).
 
 # %% tags=["parameters"]
-labels = "y2x2"  # y2x2 gives labels (y², x²) as in the paper; yx gives (y, x) as in the author's code
+labels = "y2x2"  # y2x2 gives labels (y², x²) as in the paper; yx gives (y, x) as in the author's code [paper: y2x2]
 n_base = 500  # base points per data set; with their swaps N is 1000 (author's code)
 n_models = 3  # default-initialised models in panel (a) (author's code)
 n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code)
@@ -43,6 +44,9 @@ seed = 0  # model k of panel (a) is initialised with seed plus k
 data_seed = 4000  # model k draws its own data with data_seed plus k (plus 100 in b, 200 in c)
 rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate
 fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this
+flow_tolerance = 0.05  # allowed median relative gap between the simulated asymmetry loss and the flow closed form
+coupling_tolerance = 0.02  # allowed change of one part when the other part's initial values change
+component_tolerance = 0.05  # allowed gap between a component of (b, c) and the flow closed form
 
 # %%
 import time
@@ -54,7 +58,8 @@ import torch
 from invlearn.gideoni import experiments as gd
 from invlearn.core import plotting
 from invlearn.gideoni import plots as gideoni_plots
-from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
+from IPython.display import Markdown
 
 NOTEBOOK = "gideoni_fig04_swap_equivariance"
 started = time.perf_counter()
@@ -170,44 +175,91 @@ for col, panel in ((1, "b"), (2, "c")):
 saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 
 # %% [markdown]
+# ### Control: full batches against mini-batches
+#
+# Theorem $4.2$ makes the non-equivariant part independent of the labels because every gradient sees whole orbits.
+# A mini-batch of 100 rows rarely holds whole orbits, so each SGD step's $X_b^\top Y_b$ has a small non-equivariant
+# part that depends on the labels. The control reruns panel (a) with full batches (every step sees every orbit; the
+# rate is scaled by $N/B$ so that one epoch is the same flow time) for both label choices, and compares the relative
+# change of the asymmetry loss between the labels, epoch by epoch, with that of mini-batch SGD.
+
+# %%
+n_rows = 2 * n_base
+full = {}
+for name, datasets in ((labels, data_a), (other_labels, data_alt)):
+    full[name] = gd.train_linear_models(datasets, seeds_a, group, equivariant=True, bias=False, epochs=epochs,
+                                        lr=lr * n_rows / batch_size, batch_size=n_rows, mc_points=mc_points)
+change_minibatch = np.abs(run_alt.asym_exact / run_a.asym_exact - 1)  # (T, K)
+change_full = np.abs(full[other_labels].asym_exact / full[labels].asym_exact - 1)
+label_gap_full = change_full.max(axis=0)
+within = change_minibatch.max(axis=1) < 1e-3
+first_breach = int(np.argmin(within)) if not within.all() else None
+fig_ctrl, ax_ctrl = plt.subplots(figsize=(6, 4))
+ax_ctrl.plot(run_a.epochs, change_minibatch.max(axis=1) + 1e-12, label=f"mini-batch SGD (B = {batch_size})")
+ax_ctrl.plot(run_a.epochs, change_full.max(axis=1) + 1e-12, label=f"full batch (B = {n_rows})")
+ax_ctrl.axhline(1e-3, color="0.5", linestyle=":", label="3 digits")
+ax_ctrl.set_yscale("log")
+ax_ctrl.set_xlabel("Epochs")
+ax_ctrl.set_ylabel(f"relative change with labels {other_labels}")
+ax_ctrl.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
 # ## Check
 #
 # Asserted: (1) for every model of (a) the decay rate fitted to the exact equivariant asymmetry loss (epochs above
-# `fit_above`) is within `rate_tolerance` of $s\tau$; (2) the simulated loss stays within 5 % of the flow (median over
-# those epochs); (3) Theorem 4.2's label independence: on these data the flow's non-equivariant part is the same for
-# both label choices; (4) decoupling: in (b) changing the initial equivariant components
-# moves no non-equivariant component by more than 0.02, in (c) changing the non-equivariant ones moves no equivariant
-# component by more than 0.02; (5) all components of (b) and (c) stay within 0.05 of the flow closed form.
-# Evaluated, not asserted: that the **SGD** curves of (a) are label-independent to 3 digits. They are not quite:
-# mini-batches of 100 rows hold incomplete orbits, so each step's $X_b^\top Y_b$ has a small non-equivariant part
-# that depends on the labels (the flow, which sees whole orbits, has none). The relative change reaches about
-# $10^{-3}$–$10^{-2}$, largest late in training where the loss is small (`label_change_relative`).
+# `fit_above`) is within `rate_tolerance` of $s\tau$; (2) the simulated loss stays within `flow_tolerance` of the flow (median over
+# those epochs); (3) Theorem $4.2$'s label independence: on these data the flow's non-equivariant part is the same for
+# both label choices, and with full batches (control) the asymmetry loss is the same to 3 digits; (4) decoupling:
+# in (b) changing the initial equivariant components moves no non-equivariant component by more than
+# `coupling_tolerance`, in (c) changing the non-equivariant ones moves no equivariant component by more than that;
+# (5) all components of (b) and (c) stay within `component_tolerance` of the flow closed form; (6) after `epochs` epochs every non-equivariant component of (b) and
+# (c) is at the paper's fraction of its start, $e^{-s\tau\cdot\text{epochs}}$ with $s=N/3$, allowing the rate the
+# tolerance `rate_tolerance` (the window in the check's name). Evaluated, not asserted: that the **mini-batch** SGD
+# curves of (a) are label-independent to 3 digits (finding, with the control above).
 
 # %%
 above = flow_asym_a > fit_above
 gap = np.abs(run_a.asym_exact / flow_asym_a - 1)
 median_gap = np.array([np.median(gap[above[:, k], k]) for k in range(n_models)])
 rel_rate_gap = np.abs(fitted / predicted - 1)
-end_fraction = {p: (comps[p]["asym_off"][-1] / comps[p]["asym_off"][0]).numpy() for p in "bc"}
+nominal = n_rows / 3 * tau * epochs  # e-folds of the non-equivariant part at s = N/3
+window = (np.exp(-(1 + rate_tolerance) * nominal), np.exp(-(1 - rate_tolerance) * nominal))
+end_fraction = {}
+for p in "bc":
+    for n in ("asym_diag", "asym_off"):
+        start_value = comps[p][n][0].numpy()
+        nonzero = np.abs(start_value) > 1e-6
+        end_fraction[f"{p}_{n}"] = comps[p][n][-1].numpy()[nonzero] / start_value[nonzero]
+all_fractions = np.concatenate(list(end_fraction.values()))
 limit = torch.linalg.solve(k_mat, run_a.x.double().transpose(1, 2) @ run_a.y.double())  # K^{-1} X^T Y, (K, 2, 2)
 limit_comps = {n: v.numpy() for n, v in gd.swap_components(limit).items()}
 checks = {
     f"(a) fitted decay rate within {rate_tolerance:.0%} of sτ for every model": bool(rel_rate_gap.max() < rate_tolerance),
-    "(a) asymmetry loss within 5% of the flow closed form (median over epochs above fit_above)": bool(median_gap.max() < 0.05),
-    f"(a) flow: non-equivariant part identical with labels {other_labels}": bool(flow_label_gap < 1e-9),
-    "(b) non-equivariant part unaffected by the equivariant initial values (change < 0.02)": bool(coupling["b"] < 0.02),
-    "(c) equivariant part unaffected by the non-equivariant initial values (change < 0.02)": bool(coupling["c"] < 0.02),
-    "(b, c) every component within 0.05 of the flow closed form": bool(flow_gap < 0.05),
+    f"(a) asymmetry loss within {flow_tolerance:.0%} of the flow closed form (median over epochs above fit_above)": bool(median_gap.max() < flow_tolerance),
+    f"(a) flow: non-equivariant part identical with labels {other_labels} (to 1e-9)": bool(flow_label_gap < 1e-9),
+    f"(a) full batch: asymmetry loss label-independent to 3 digits (relative change < 1e-3 with labels {other_labels})": bool(label_gap_full.max() < 1e-3),
+    f"(b) non-equivariant part unaffected by the equivariant initial values (change < {coupling_tolerance:g})": bool(coupling["b"] < coupling_tolerance),
+    f"(c) equivariant part unaffected by the non-equivariant initial values (change < {coupling_tolerance:g})": bool(coupling["c"] < coupling_tolerance),
+    f"(b, c) every component within {component_tolerance:g} of the flow closed form": bool(flow_gap < component_tolerance),
+    f"(b, c) every non-equivariant component at {window[0]:.1%}–{window[1]:.1%} of its start after {epochs} epochs": bool(
+        np.all((all_fractions > window[0]) & (all_fractions < window[1]))),
 }
+ok_labels = bool(label_gap.max() < 1e-3)
+verdict_labels = (
+    f"Mini-batches: with full batches the largest relative change is {label_gap_full.max():.1e} (float32 round-off); with "
+    f"batches of {batch_size} it is {label_gap.max():.1e}"
+    + (f", and it first exceeds 1e-3 at epoch {first_breach}, when the loss is {run_a.asym_exact[first_breach].min():.1e}–"
+       f"{run_a.asym_exact[first_breach].max():.1e}" if first_breach is not None else "")
+    + ": batches that hold incomplete orbits let the labels into the non-equivariant part."
+)
 findings = {
-    f"(a) SGD asymmetry loss label-independent to 3 digits (relative change < 1e-3 with labels {other_labels})": bool(label_gap.max() < 1e-3),
-    "(b, c) non-equivariant components at ≈3.6% of their start by epoch 99 (2–6%)": bool(
-        all(np.all((np.abs(v[np.isfinite(v)]) > 0.02) & (np.abs(v[np.isfinite(v)]) < 0.06)) for v in end_fraction.values())
-    ),
+    f"(a) mini-batch SGD asymmetry loss label-independent to 3 digits (relative change < 1e-3 with labels {other_labels})":
+        finding(ok_labels, "" if ok_labels else verdict_labels),
 }
 save_results(
     NOTEBOOK,
-    claim="The non-equivariant part of W decays exponentially at the flow rate sτ, independently of the labels and of the equivariant part.",
+    claim="The non-equivariant part of W decays exponentially at the flow rate sτ to the predicted fraction of its start, independently of the labels (flow and full-batch GD) and of the equivariant part.",
     checks=checks,
     findings=findings,
     metrics={
@@ -218,15 +270,18 @@ save_results(
         "relative_rate_gap": rel_rate_gap,
         "median_gap_to_flow": median_gap,
         "label_change_relative": label_gap,
+        "label_change_relative_full_batch": label_gap_full,
+        "label_change_first_epoch_above_1e-3": first_breach,
         "flow_label_change": flow_label_gap,
         "s_and_c": s_c,
         "coupling": coupling,
         "component_gap_to_flow": flow_gap,
-        "asym_off_end_fraction": end_fraction,
+        "asym_end_fraction": end_fraction,
+        "asym_end_fraction_window": window,
         "equivariant_limit_components": limit_comps,
         "final_asymmetry_exact": run_a.asym_exact[-1],
         "flow_time_per_epoch": tau,
-        "train_seconds": run_a.seconds + run_alt.seconds + sum(r.seconds for r in [*runs.values(), *control_runs.values()]),
+        "train_seconds": run_a.seconds + run_alt.seconds + sum(r.seconds for r in [*runs.values(), *control_runs.values(), *full.values()]),
         "notebook_seconds": time.perf_counter() - started,
     },
     series={
@@ -235,28 +290,45 @@ save_results(
         "asymmetry_exact": run_a.asym_exact,
         "asymmetry_flow": flow_asym_a,
         "asymmetry_exact_other_labels": run_alt.asym_exact,
+        "label_change_minibatch": change_minibatch,
+        "label_change_full_batch": change_full,
         **{f"{p}_{n}": v.numpy() for p in "bc" for n, v in comps[p].items()},
         **{f"{p}_{n}_flow": v.numpy() for p in "bc" for n, v in flow_comps[p].items()},
     },
 )
-display(check_table({**checks, **{f"(not asserted) {k}": v for k, v in findings.items()}}))
+display(check_table(checks))
+display(findings_table(findings))
 assert_checks(checks)
 
 # %% [markdown]
 # ## Reading the figure
-#
-# The equivariant components move toward the label-determined limit $K^{-1}X^\top Y$ (printed in the result file as
-# `equivariant_limit_components`): ≈ 0 for the labels $(y^2, x^2)$, the swap matrix (off-diagonal 1) for $(y, x)$. They
-# converge at the same rate $s\tau$, so after 100 epochs the curves that start at $k=4$ are still at ≈ 4 × 3.6 % of
-# their initial distance. The curves of different models are not identical, because each model has its own data and
-# $s$ varies by a few per cent between draws; the decoupling itself is tested with the controls above.
-#
+
+# %% tags=["reading"]
+kmax = n_component_models - 1
+xb, yb = runs["b"].x.double(), runs["b"].y.double()
+limit_b = gd.swap_components(torch.linalg.solve(xb.transpose(1, 2) @ xb, xb.transpose(1, 2) @ yb))["sym_diag"][kmax].item()
+left_b = (comps["b"]["sym_diag"][-1, kmax].item() - limit_b) / (comps["b"]["sym_diag"][0, kmax].item() - limit_b)
+display(Markdown(
+    f"The non-equivariant components fall to {all_fractions.min():.1%}–{all_fractions.max():.1%} of their start after "
+    f"{epochs} epochs (the flow at $s=N/3$: {np.exp(-nominal):.1%}). The equivariant components move toward "
+    f"the label-determined limit $K^{{-1}}X^\\top Y$: for these labels its components are "
+    f"{min(v.min() for v in limit_comps.values()):.2g} to {max(v.max() for v in limit_comps.values()):.2g} "
+    "(≈ 0 for $(y^2, x^2)$; the swap matrix, off-diagonal 1, for $(y, x)$). They converge at the same rate $s\\tau$, so "
+    f"after {epochs} epochs the curves of (b) that start at $k={kmax}$ are still at {left_b:.1%} of their initial "
+    "distance from the limit. The curves of "
+    "different models are not identical, because each model has its own data and $s$ varies between draws; the "
+    "decoupling itself is tested with the controls above."
+))
+
+# %% [markdown]
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open
 # :class: note
 # * Labels $(y^2, x^2)$ as in the paper's text; the author's code uses $(y, x)$ (`-p labels=yx`). Panel (a) is
-#   label-independent (checked above); the equivariant limits in (b, c) differ: ≈ 0 versus the swap matrix.
+#   label-independent under the flow and full batches (checked above); the equivariant limits in (b, c) differ: ≈ 0
+#   versus the swap matrix.
+# * Control (an addition): panel (a) with full batches at rate η·N/B (the same flow time per epoch), both labels.
 # * Equivariant asymmetry loss: undefined in the paper; we use the code's $\mathbb E_x\|(f(x)g-f(xg))_{g\in G}\|_2$,
 #   for the swap $\mathbb E\|f(x)P-f(xP)\|$, which is exactly twice the Haar analogue
 #   $\mathbb E\|f(x)-\mathbb E_g f(xg)g^{-1}\|$. The exact series is the same expectation on a 100 × 100 grid.

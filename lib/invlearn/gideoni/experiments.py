@@ -53,6 +53,7 @@ __all__ = [
     "per_sample_gradients",
     "weights_kernel",
     "kernelised_representation",
+    "dead_units",
     "representation_errors",
     "LinearRun",
     "train_linear_models",
@@ -373,15 +374,33 @@ def weights_kernel(model: BatchedMLP, x: torch.Tensor, chunk: int = 10_000) -> t
 def kernelised_representation(f: torch.Tensor, f_g: torch.Tensor, solver: str = "lstsq64") -> torch.Tensor:
     """App. G: ``g~ = (F^T F)^† F^T F_g``, the least-squares map with ``F g~ ≈ F_g``; ``(N, P)`` x2 -> ``(P, P)``.
 
-    ``solver="lstsq64"``: SVD-based least squares in float64 (stable). ``"normal32"``: the author's float32 normal
-    equations ``solve(F^T F, F^T F_g)`` (fragile when ``F^T F`` is near-singular).
+    ``solver="lstsq64"``: SVD-based least squares on ``F`` in float64 (stable). ``"normal32"``: the author's float32
+    normal equations, ``torch.linalg.lstsq(F^T F, F^T F_g)`` with the CPU default driver ``gelsy`` (QR with column
+    pivoting; columns of ``F^T F`` below ``rcond = eps_32 * P`` of the largest are treated as zero, so a singular
+    ``F^T F`` does not raise, it only loses those directions). Columns of ``F_g`` are solved independently, so one
+    call for several group elements equals one call per element.
     """
     if solver == "lstsq64":
         return torch.linalg.lstsq(f.to(torch.float64), f_g.to(torch.float64), driver="gelsd").solution
     if solver == "normal32":
         a, b = f.to(torch.float32), f_g.to(torch.float32)
-        return torch.linalg.solve(a.T @ a, a.T @ b).to(torch.float64)
+        return torch.linalg.lstsq(a.T @ a, a.T @ b, driver="gelsy").solution.to(torch.float64)
     raise ValueError(f"solver must be 'lstsq64' or 'normal32', not {solver!r}")
+
+
+def dead_units(weights: torch.Tensor, biases: torch.Tensor, low: float = -1.0, high: float = 1.0) -> torch.Tensor:
+    """Number of ReLU units that never fire on the box ``[low, high]^d`` (their pre-activation's maximum ≤ 0).
+
+    Each dead unit contributes 5 exactly-zero EWK eigenvalues for ``d = 3`` (its 3 input weights, bias and output
+    weight have zero gradient on every input; Fig. 5).
+
+    Args:
+        weights: ``(K, h, d)`` first-layer weights of ``K`` networks; biases: ``(K, h)``.
+    Returns:
+        ``(K,)`` integer counts.
+    """
+    top = biases + torch.maximum(weights * low, weights * high).sum(dim=-1)  # max of w.x + b over the box, (K, h)
+    return (top <= 0).sum(dim=-1)
 
 
 def representation_errors(f: torch.Tensor, f_g: torch.Tensor, g_tilde: torch.Tensor) -> tuple[float, float]:
