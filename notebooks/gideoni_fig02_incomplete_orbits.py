@@ -36,11 +36,11 @@
 
 # %% tags=["parameters"]
 n_points = 20  # training points, without their swapped copies [paper: 20]
-n_models = 3  # independently initialised models, each with its own data (author's code)
-epochs = 1000  # epochs, each one full-batch step (author's code, 10x the other figures; the paper says only increased)
-lr = 0.01  # plain SGD learning rate (author's code)
-batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code)
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+n_models = 3  # independently initialised models, each with its own data (author's code) [paper: 3]
+epochs = 1000  # epochs, each one full-batch step (author's code, 10x the other figures; the paper says only increased) [paper: 1000]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
+batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code) [paper: 100]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
 seed = 0  # model k is initialised with seed plus k
 data_seed = 2000  # model k draws its 20 points with data_seed plus k
 recursion_tolerance = 0.0001  # allowed largest gap between trained weights and the float64 recursion

@@ -32,12 +32,12 @@
 
 # %% tags=["parameters"]
 noise_stds = [0.0, 0.1, 0.3, 0.5]  # label-noise standard deviations; the author's code also ran 0.7 [paper: standard deviations as high as 0.5]
-noise_per = "copy"  # copy draws noise per row as the author's code does; orbit draws it once per orbit
-n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code)
-epochs = 100  # epochs (author's code)
-lr = 0.01  # plain SGD learning rate (author's code)
-batch_size = 100  # minibatch size, reshuffled every epoch (author's code)
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+noise_per = "copy"  # copy draws noise per row as the author's code does; orbit draws it once per orbit [paper: "copy"]
+n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code) [paper: 500]
+epochs = 100  # epochs (author's code) [paper: 100]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
 seed = 0  # the model of noise level k is initialised with seed plus k
 data_seed = 3000  # the model of noise level k draws its data and noise with data_seed plus k
 rate_tolerance = 0.15  # allowed relative gap between the early fitted rate and the noise-free rate

@@ -33,13 +33,13 @@
 
 # %% tags=["parameters"]
 labels = "y2x2"  # y2x2 gives labels (y², x²) as in the paper; yx gives (y, x) as in the author's code [paper: y2x2]
-n_base = 500  # base points per data set; with their swaps N is 1000 (author's code)
-n_models = 3  # default-initialised models in panel (a) (author's code)
-n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code)
-epochs = 100  # epochs (author's code)
-lr = 0.01  # plain SGD learning rate (author's code)
-batch_size = 100  # minibatch size, reshuffled every epoch (author's code)
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code)
+n_base = 500  # base points per data set; with their swaps N is 1000 (author's code) [paper: 500]
+n_models = 3  # default-initialised models in panel (a) (author's code) [paper: 3]
+n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code) [paper: 5]
+epochs = 100  # epochs (author's code) [paper: 100]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
 seed = 0  # model k of panel (a) is initialised with seed plus k
 data_seed = 4000  # model k draws its own data with data_seed plus k (plus 100 in b, 200 in c)
 rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate

@@ -32,7 +32,7 @@
 n_points = 100000  # inputs [paper: 100000]
 hidden = 100  # hidden ReLU units; 3 * hidden + 2 * hidden + 1 parameters [paper: 100]
 domain = "symmetric"  # symmetric draws inputs from U[-1, 1)^3 as the author's code; unit from [0, 1)^3 as the caption [paper: unit]
-precision = "float32"  # float32 with a general eigensolver as the author's code; float64 uses eigvalsh
+precision = "float32"  # float32 with a general eigensolver as the author's code; float64 uses eigvalsh [paper: "float32"]
 threshold = 0.2  # eigenvalue threshold of the caption [paper: 0.2]
 fraction_low = 0.3  # smallest fraction below the threshold accepted as about a third
 fraction_high = 0.4  # largest fraction below the threshold accepted as about a third

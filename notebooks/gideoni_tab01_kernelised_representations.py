@@ -36,8 +36,8 @@
 # %% tags=["parameters"]
 n_seeds = 3  # untrained networks, each with its own inputs; the table shows median and range [paper: 1]
 hidden = 100  # hidden ReLU units [paper: 100]
-ewk_samples_per_parameter = 100  # EWK rows: N is this times the 501 parameters (author's code)
-ck_samples_per_feature = 100  # CK rows: N is this times the 100 features (author's code)
+ewk_samples_per_parameter = 100  # EWK rows: N is this times the 501 parameters (author's code) [paper: 100]
+ck_samples_per_feature = 100  # CK rows: N is this times the 100 features (author's code) [paper: 100]
 second_element = "cycle"  # cycle is the 3-cycle (1 2 3) of the paper; code is the author's [2, 1, 0], a transposition [paper: cycle]
 solver = "lstsq64"  # solver of the checks; lstsq64 is float64 SVD least squares, normal32 the author's float32 normal equations [paper: normal32]
 seed = 0  # network s is initialised with seed plus s

@@ -8,7 +8,9 @@ A notebook declares the paper's value of each parameter at the end of that param
     lr = 0.01  # Adam learning rate; betas (0.9, 0.999) [paper: 0.001]
     rise = 0.01  # minimal rise counted as non-monotone (our check's tolerance)
 
-A parameter without the bracket is one the paper does not state (our choice, a check tolerance, a seed): the page
+The paper value is the value of the paper's protocol: stated in the paper or shown by its figure, or, where the
+paper is silent and the authors' released code fixes it, the code's value (the comment then says "author's code").
+A parameter without the bracket is one the protocol does not fix (our choice, a check tolerance, a seed): the page
 says "not stated" and it does not enter the label. The notebook header's ``data:`` entry names the paper's data in
 the words :func:`invlearn.core.data.data_label` uses (``MNIST (full)``), or ``synthetic`` for data generated from
 the parameters; the notebook passes the data it used to :func:`invlearn.book.results.save_results`.
