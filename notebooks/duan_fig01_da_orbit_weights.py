@@ -34,7 +34,7 @@ n_seeds = 1  # number of initialisation seeds; the paper shows a single run [pap
 hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
 epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
 lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
 rows = [0, 1, 2, 3]  # output classes shown, one panel each
 pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is shown [paper: [3, 3]]
 

@@ -36,7 +36,7 @@ n_seeds = 1  # number of initialisation seeds; the paper shows a single run [pap
 hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
 epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
 lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
 tolerance = 0.03  # largest final accuracy gap counted as "similar" (about the gap between adjacent λ curves of the figure)
 lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]]
 
