@@ -36,13 +36,13 @@
 # AvgPool2 → tanh → LayerNorm(7×7) → Conv(64→64) → tanh → LayerNorm(7×7) → Linear(64·49→10); LayerNorm without affine
 # parameters. Loss: mean squared error to the one-hot label.
 #
-# | configuration | support Ω | compatible | basis of the unconstrained net | $\mathcal E$ (parameters) |
+# | configuration | support Ω | compatible | basis of the unconstrained net | $\mathcal E$ |
 # |---|---|---|---|---|
-# | Cross | centre + 4 edges | yes | pixels (orthonormal) | mid + side (20,672) |
-# | Skew | 4 edges + corner (0, 0) | no | pixels (orthonormal) | side (14,496) |
-# | Non-Unitary | centre + 4 edges | yes | random, unit-norm, not orthogonal | mid + side (20,672) |
+# | Cross | centre + 4 edges | yes | pixels (orthonormal) | mid + side |
+# | Skew | 4 edges + corner (0, 0) | no | pixels (orthonormal) | side |
+# | Non-Unitary | centre + 4 edges | yes | random, unit-norm, not orthogonal | mid + side |
 #
-# The unconstrained nets have 62,240 parameters. **Protocol per run:** (1) train a fresh equivariant net (SGD on its
+# The data cell prints the parameter counts of $\mathcal E$ and of the unconstrained nets. **Protocol per run:** (1) train a fresh equivariant net (SGD on its
 # orthonormal $\mathcal E$-coefficients, i.e. the flow $-\Pi_{\mathcal E}\nabla R$), (2) load its weights into the
 # unconstrained net, (3) train that on the training set concatenated with its three rotated copies (shuffled batches,
 # so rotations are random across batches), logging the distance
@@ -50,7 +50,7 @@
 # (check N3) repeats phase 2 from the same start with **orbit-complete** batches (each image with its 3 rotations),
 # where Result 2 predicts that Cross stays on $\mathcal E$ exactly, up to float round-off.
 #
-# **Scaled protocol.** The paper trains 250 + 10 epochs on 60,000 digits, 30 runs per configuration; the defaults
+# **Scaled protocol.** The paper trains $250+10$ epochs on $60\,000$ digits, $30$ runs per configuration; the defaults
 # here are 2 + 2 epochs on 5,000 digits with 3 runs (spec §4 "default"), and every one of these is a parameter.
 
 # %% tags=["parameters"]
@@ -167,7 +167,7 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # %% [markdown]
 # ### Control: orbit-complete batches (check N3), the drift without augmentation noise
 #
-# From the same starting nets, phase 2 with batches of 25 digits and their 3 rotations: the batch gradient of Cross
+# From the same starting nets, phase 2 with batches of $25$ digits and their 3 rotations: the batch gradient of Cross
 # then lies in $\mathcal E$ exactly, so only float32 round-off moves it, and Skew and Non-Unitary move off
 # $\mathcal E$ by their systematic drift alone, without the noise of randomly rotated batches. The table compares the
 # growth exponent $s$ of a fit $d\propto t^s$ with both kinds of batches (the median over runs with shuffled rotated
@@ -305,7 +305,7 @@ assert_checks(checks)
 # %% [markdown]
 # ## Cost of the full protocol
 #
-# The paper's protocol is 250 epochs of 600 steps (phase 1) and 10 epochs of 2,400 steps (phase 2) per run, 30 runs
+# The paper's protocol is 250 epochs of 600 steps (phase 1) and 10 epochs of 2,400 steps (phase 2) per run, $30$ runs
 # per configuration. From the per-step times measured above (`metrics.seconds_per_step_phase1/2`; measured on a
 # 2-core machine shared with other work, so upper bounds):
 
@@ -353,7 +353,7 @@ display(Markdown("\n".join(lines)))
 #
 # :::{admonition} Choices the paper leaves open, and where this page differs from the authors' code
 # :class: note
-# * **Scaled protocol.** Defaults: 5,000 digits, 2 + 2 epochs, 3 runs per configuration (paper: 60,000, 250 + 10, 30).
+# * **Scaled protocol.** Defaults: 5,000 digits, 2 + 2 epochs, 3 runs per configuration (paper: $60\,000$, $250+10$, $30$).
 #   Phase 2 therefore starts from a far less trained net (with SGD at the phase-1 rate two epochs leave the accuracy
 #   printed above; the gradients are larger, so every distance grows faster than at the paper's scale). Result 2 holds from
 #   any point of $\mathcal E$, so the contrast between the configurations does not depend on how far phase 1 went.
@@ -374,8 +374,8 @@ display(Markdown("\n".join(lines)))
 # * **Computation.** Training in float32, distances in float64 on the materialised weights. Convolution followed by
 #   2×2 average pooling is computed as one stride-2 convolution with the merged 4×4 kernel (the same linear map,
 #   round-off aside; unit-tested), which halves the cost of the first two layers.
-# * **Plot.** Thin lines 0.5 pt wide (the code's 0.1 pt is invisible with 3 runs). The right panel keeps the code's
-#   y-range (0, 0.01) unless the distances exceed it, as they do at the scaled protocol; the y-axis then extends to
+# * **Plot.** Thin lines $0.5$ pt wide (the code's $0.1$ pt is invisible with 3 runs). The right panel keeps the code's
+#   y-range $(0, 0.01)$ unless the distances exceed it, as they do at the scaled protocol; the y-axis then extends to
 #   the largest value. The orbit-complete series (check N3) is an addition of this page; it covers the first augmented
 #   epoch of the first `orbit_complete_runs` runs.
 # * **Checks.** "Grow" and "bounded" are operationalised by the ratio of the mean distance over the second half of

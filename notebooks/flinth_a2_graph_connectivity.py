@@ -37,7 +37,7 @@
 #   channel is spanned by the 15 orbits of index 4-tuples $(i,j;k,l)$ (the equality patterns of Maron et al. 2019);
 # * layer 2, a $(64,32,100)$ tensor to $\mathbb R^{64}$ (invariant); its 𝓔 per $10\times10$ map is spanned by the
 #   diagonal and off-diagonal indicators;
-# * a head LayerNorm(64, no affine) → 64→32 → LeakyReLU → 32→1 → sigmoid, trained in every mode but never projected
+# * a head $\mathrm{LayerNorm}_{64}\to\mathbb R^{32}\to\mathrm{LeakyReLU}\to\mathbb R\to$ sigmoid (LayerNorm without affine parameters), trained in every mode but never projected
 #   or measured. There are no biases, and LeakyReLU(0.01) follows layers 1 and 2.
 #
 # All three modes start from identical copies of an initialisation in 𝓔. Each then takes `steps` full-batch gradient
@@ -274,7 +274,7 @@ plotting.save_figure(fig_c, figure_stem(NOTEBOOK + "_control"))
 # * the augmented curve grows sublinearly (log–log exponent below 1);
 # * at the protocol's steps, lr and data, the values of the reference runs (their table, below): distance travelled,
 #   nominal distance from 𝓔 and slope, and the augmented distance at $L$ passes, the reference at $L=25$ scaled by
-#   the $1/\sqrt L$ law the reference states (±20 %).
+#   the $1/\sqrt L$ law the reference states (within $\pm20\,\%$).
 
 # %%
 REFERENCE = {  # values of the protocol's reference runs (50 steps, lr 1e-4, 1,000 graphs)
@@ -456,8 +456,8 @@ display(Markdown("\n".join(lines)))
 # * **Initialisation**, read as variances: layer 1 entries $\sim N(0,(1/(10\sqrt{32}))^2)$, then projected onto 𝓔;
 #   layer 2 $\sim N(0,1/64)$ per (output, input channel), constant over the 100 positions (so in 𝓔); head
 #   $N(0,(10/64)^2)$ and $N(0,(10/32)^2)$.
-# * **Full batch:** one step is the gradient of the mean BCE over all 1,000 graphs. The code accumulated 5 batches of
-#   200, which gives the same gradient. Sigmoid + BCE is computed as BCE with logits (the same function, stable).
+# * **Full batch:** one step is the gradient of the mean BCE over all 1,000 graphs. The code accumulated $5$ batches of
+#   $200$, which gives the same gradient. Sigmoid + BCE is computed as BCE with logits (the same function, stable).
 # * **Augmented passes** are averaged by one forward–backward over the $L\cdot1000$ relabelled graphs, with the mean
 #   over all of them. That is the mean of the $L$ per-pass gradients, up to float round-off.
 # * **Precision:** float32 training, float64 distances and projections (also of the equivariant gradient).

@@ -279,7 +279,7 @@ display(Markdown("\n".join(lines)))
 #   rotations at every γ.
 # * **Precision:** float32 training, float64 distances. The stacked training computes each net's standalone SGD path
 #   (tested to round-off).
-# * **Statistics:** thin lines per run (α = 1.5/runs, clipped to [0.05, 0.5]: 0.05 at 30 runs as in the code) and the
+# * **Statistics:** thin lines per run ($\alpha=1.5/$`runs`, clipped to $[0.05, 0.5]$: $0.05$ at $30$ runs as in the code) and the
 #   median over runs; the checks use medians. "Final" is the distance before the last step would be taken, i.e.
 #   after `steps` updates.
 # * **Threads:** training runs on `threads` = 1 torch thread, which on the shared 2-core machine was several times
