@@ -224,7 +224,7 @@ assert_checks(checks)
 # steps (the plateau, where one is reached).
 
 # %% tags=["reading"]
-lines = [f"Runs with seeds {seed}–{seed + runs - 1}, {data.x.shape[0]:,} digits, {steps:,} steps; "
+lines = [(f"Runs with seeds {seed}–{seed + runs - 1}" if runs > 1 else f"One run, seed {seed}") + f", {data.x.shape[0]:,} digits, {steps:,} steps; "
          f"{sum(checks.values())} of {len(checks)} checks hold."]
 for i, g in enumerate(gammas):
     alone = float(penalty_decay(start[i, 1], lr, g, np.array([steps]))[0])
