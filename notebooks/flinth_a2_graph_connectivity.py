@@ -454,7 +454,7 @@ display(Markdown("\n".join(lines)))
 # * **Seeds** (bug 9: the code sets none, and runs on CUDA). Run $r$ uses seed `seed` + r for its initialisation and
 #   then its augmentation draws, from one generator. The graphs use `data_seed`. Runs on the CPU.
 # * **Initialisation**, read as variances: layer 1 entries $\sim N(0,(1/(10\sqrt{32}))^2)$, then projected onto 𝓔;
-#   layer 2 $\sim N(0,1/64)$ per (output, input channel), constant over the 100 positions (so in 𝓔); head
+#   layer 2 $\sim N(0,1/64)$ per (output, input channel), constant over the $100$ positions (so in 𝓔); head
 #   $N(0,(10/64)^2)$ and $N(0,(10/32)^2)$.
 # * **Full batch:** one step is the gradient of the mean BCE over all 1,000 graphs. The code accumulated $5$ batches of
 #   $200$, which gives the same gradient. Sigmoid + BCE is computed as BCE with logits (the same function, stable).

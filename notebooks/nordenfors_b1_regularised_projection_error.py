@@ -249,10 +249,11 @@ display(Markdown("\n".join(lines)))
 # ## Cost and the paper protocol
 #
 # The training cell prints the time per step of the stacked model and per net and step. The paper's protocol trains
-# 30 runs × 2 nets for 60,000 steps per γ: at the measured time per net and step that is
-# `metrics.paper_protocol_estimate_seconds_per_gamma` in the result file (a linear extrapolation; stacking 60 nets
-# instead of 18 changes the per-net cost somewhat). It needs full MNIST on disk (see the README):
-# `invlearn run nordenfors_b1_regularised_projection_error -p n_train=60000 -p steps=60000 -p runs=30`.
+# $30$ runs × 2 nets for $60\,000$ steps per γ: at the measured time per net and step that is
+# `metrics.paper_protocol_estimate_seconds_per_gamma` in the result file (a linear extrapolation; stacking more nets
+# than this run's `metrics.nets` changes the per-net cost somewhat). It needs full MNIST on disk (see the README):
+# `invlearn run nordenfors_b1_regularised_projection_error --profile paper` (every stated parameter at its paper value;
+# the γ values stay the page's).
 # The README lists the measured runtime of the default profile.
 #
 # ## Assumptions
