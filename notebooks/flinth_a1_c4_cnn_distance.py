@@ -305,7 +305,7 @@ assert_checks(checks)
 # %% [markdown]
 # ## Cost of the full protocol
 #
-# The paper's protocol is 250 epochs of 600 steps (phase 1) and 10 epochs of 2,400 steps (phase 2) per run, $30$ runs
+# The paper's protocol is $250$ epochs of $600$ steps (phase 1) and $10$ epochs of $2\,400$ steps (phase 2) per run, $30$ runs
 # per configuration. From the per-step times measured above (`metrics.seconds_per_step_phase1/2`; measured on a
 # 2-core machine shared with other work, so upper bounds):
 

@@ -425,17 +425,17 @@ display(Markdown("\n".join(lines)))
 # ## Cost and the paper protocol
 #
 # The training cell prints the measured time per forward–backward pass, and the time the paper's protocol would take
-# at that speed (30 runs, $L=25$, 50 steps, 27 passes per step). The result file records the estimate as
+# at that speed ($30$ runs, $L=25$, $50$ steps, $27$ passes per step). The result file records the estimate as
 # `metrics.paper_protocol_estimate_seconds`. Run the protocol with
 # `invlearn run flinth_a2_graph_connectivity --profile paper` (every parameter at its paper value; the record is then
-# labelled `paper`). It takes 40,500 passes: about half an hour on an otherwise idle 2-core machine, several times that
+# labelled `paper`). It takes $40\,500$ passes: about half an hour on an otherwise idle 2-core machine, several times that
 # with the cores shared by other jobs, and every check passed when it was run.
 #
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open, and where this page differs from the authors' code
 # :class: note
-# * **Sizes.** Scaled by default: 3 runs, $L=10$. The paper used 30 runs, $L=25$. Steps (50), lr, data and
+# * **Sizes.** Scaled by default: 3 runs, $L=10$. The paper used $30$ runs, $L=25$. Steps ($50$), lr, data and
 #   architecture are the paper's.
 # * **Labels: true connectivity** by breadth-first search. The code thresholds the second Laplacian eigenvalue at
 #   1e-15, at round-off level, and so labels some disconnected graphs connected (bug 1). The data cell gives the size

@@ -45,7 +45,7 @@
 # in float64. All γ × runs × 2 nets train in lockstep as one stacked model on the same batch order.
 #
 # **Sizes.** The defaults are a scaled profile: 5,000 digits (the embedded MNIST subset), 2,000 steps (4 passes),
-# 3 runs. The paper's protocol is 60,000 digits (full MNIST), 60,000 steps (10 epochs) and 30 runs; its cost,
+# 3 runs. The paper's protocol is $60\,000$ digits (full MNIST), $60\,000$ steps ($10$ epochs) and $30$ runs; its cost,
 # extrapolated from the measured time per step, is given at the end of the page.
 
 # %% tags=["parameters"]
@@ -269,7 +269,7 @@ display(Markdown("\n".join(lines)))
 #   nominal and augmented nets see the same batches (kept). The digits are one seeded permutation of the data
 #   (`data_seed`), since the embedded subset is sorted by class; with full MNIST the same permutation rule applies.
 # * **Data subset.** By default the 5,000 embedded MNIST training digits (`metrics.data_source`), 4 passes in 2,000
-#   steps, instead of 60,000 digits and 10 passes.
+#   steps, instead of $60\,000$ digits and $10$ passes.
 # * **Equivariant net** of the code (trained on CE/10) is neither trained nor plotted: its distance to 𝓔 is 0 by
 #   construction.
 # * **Perturbation**: Gaussian noise per weight entry of the unconstrained net, with its 𝓔-component removed, drawn
