@@ -331,3 +331,11 @@ def test_runs_panels_draw_thin_runs_under_a_thick_median():
     assert len(lines) == 4 and [ln.get_linewidth() for ln in lines] == [0.5, 0.5, 0.5, 2.0]
     np.testing.assert_array_equal(lines[-1].get_ydata(), 2 * x)
     assert fig.axes[0].get_ylim() == (0, 0.01) and fig._suptitle.get_text() == "Experimental results"
+
+
+def test_mnist_images_name_the_data_they_were_drawn_from():
+    from invlearn.core.data import EMBEDDED_MNIST_LABEL, FULL_MNIST_LABEL, find_mnist_dir
+
+    data = FD.mnist_images(40, seed=0)
+    assert data.x.shape == (40, 1, 28, 28)
+    assert data.label == (FULL_MNIST_LABEL if find_mnist_dir() is not None else EMBEDDED_MNIST_LABEL)

@@ -224,3 +224,26 @@ def test_run_path_panels_draw_runs_and_their_median():
     np.testing.assert_allclose(left.lines[3].get_xdata(), [0.0, 2.0, 4.0])  # median of the runs
     np.testing.assert_allclose(left.lines[7].get_ydata(), [0.0, 0.4, 0.8])
     assert left.lines[7].get_linestyle() == ":" and left.lines[7].get_linewidth() > left.lines[4].get_linewidth()
+
+
+def test_start_gradients_are_the_nominal_gradient_at_the_runs_start_point():
+    data = graphs.graph_connectivity_data(60, seed=1)
+    found = graphs.start_gradients(data, [3, 4], **SMALL)
+    assert found.norm.shape == found.perp.shape == (2,)
+    assert np.all(found.perp > 0) and np.all(found.perp < found.norm)
+    # the same start point as train_graph_run: its first nominal step moves the layers by lr · ‖∇R(A⁰)‖
+    run = graphs.train_graph_run(data, 3, steps=1, aug_passes=1, lr=1e-3, **SMALL)
+    nominal = graphs.MODES.index("nominal")
+    np.testing.assert_allclose(run.distance[0, 1, nominal], 1e-3 * found.norm[0], rtol=1e-4)
+    np.testing.assert_allclose(run.perp[0, 1, nominal], 1e-3 * found.perp[0], rtol=1e-4)
+
+
+def test_augmentation_noise_is_the_perp_part_of_averaged_pass_gradients_and_shrinks():
+    data = graphs.graph_connectivity_data(60, seed=1)
+    noise = graphs.augmentation_noise(data, 5, 16, **SMALL)
+    assert noise.shape == (16,) and np.all(noise > 0)
+    # the first value is one augmented step with one pass: its E⊥ displacement is lr · noise[0]
+    run = graphs.train_graph_run(data, 5, steps=1, aug_passes=1, lr=1e-3, **SMALL)
+    np.testing.assert_allclose(run.perp[0, 1, graphs.MODES.index("augmented")], 1e-3 * noise[0], rtol=1e-4)
+    # independent passes: roughly 1/√L (a factor 4 at L = 16), within a factor 2 either way
+    assert 2.0 < noise[0] / noise[-1] < 8.0

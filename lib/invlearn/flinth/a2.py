@@ -66,6 +66,9 @@ __all__ = [
     "GraphRuns",
     "train_graph_run",
     "train_graph_runs",
+    "StartGradients",
+    "start_gradients",
+    "augmentation_noise",
 ]
 
 MODES: tuple[str, ...] = ("equivariant", "augmented", "nominal")
@@ -418,3 +421,78 @@ def train_graph_runs(data: GraphData, seeds: list[int], **kwargs) -> GraphRuns:
     """:func:`train_graph_run` for each seed (one after another), logs stacked along the first axis."""
     runs = [train_graph_run(data, seed, **kwargs) for seed in seeds]
     return GraphRuns(**{f: np.concatenate([getattr(r, f) for r in runs]) for f in GraphRuns.__dataclass_fields__})
+
+
+# ---------------------------------------------------------------------------------------------------- controls
+
+
+@dataclass
+class StartGradients:
+    """The nominal gradient at the starting point ``A⁰ ∈ E`` of several initialisations, over layers 1–2.
+
+    Attributes:
+        seeds: ``(S,)`` the seed of each initialisation (as in :func:`train_graph_run`).
+        norm: ``(S,)`` ``‖∇R(A⁰)‖ = (Σ_k ‖∇_k R‖²)^{1/2}``.
+        perp: ``(S,)`` ``‖Π_{E⊥} ∇R(A⁰)‖``, the part that moves nominal training off ``E``.
+    """
+
+    seeds: np.ndarray
+    norm: np.ndarray
+    perp: np.ndarray
+
+
+def _measured_grads(net: GraphNet, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    """Float64 gradients of the mean BCE ``R`` w.r.t. layers 1–2 at the current weights (no update)."""
+    net.zero_grad()
+    nn.functional.binary_cross_entropy_with_logits(net(x), y).backward()
+    grads = [w.grad.detach().to(torch.float64).clone() for w in net.measured()]
+    net.zero_grad()
+    return grads
+
+
+def _perp_parts(grads: list[torch.Tensor], n_nodes: int) -> list[torch.Tensor]:
+    return [g - proj.project(g) for g, proj in zip(grads, s_n_projectors(n_nodes))]
+
+
+def start_gradients(
+    data: GraphData, seeds: Sequence[int], channels: tuple[int, int] = (32, 64), hidden: int = 32
+) -> StartGradients:
+    """``‖∇R(A⁰)‖`` and ``‖Π_{E⊥}∇R(A⁰)‖`` of the nominal risk at the start point of each seed (one forward–backward
+    over the ``N`` graphs per seed; the initialisation of :func:`train_graph_run` with that seed).
+
+    With plain GD at rate ``lr``, ``lr · T · ‖∇R(A⁰)‖`` is the distance ``T`` steps would travel if the gradient
+    stayed as it starts: the scale of ``‖A − A⁰‖`` after ``T`` steps.
+    """
+    x, y = graph_inputs(data.adjacency), data.labels
+    norms, perps = [], []
+    for seed in seeds:
+        net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), torch.Generator().manual_seed(int(seed)))
+        grads = _measured_grads(net, x, y)
+        norms.append(sum(float((g**2).sum()) for g in grads) ** 0.5)
+        perps.append(sum(float((p**2).sum()) for p in _perp_parts(grads, data.n_nodes)) ** 0.5)
+    return StartGradients(seeds=np.asarray(list(seeds)), norm=np.asarray(norms), perp=np.asarray(perps))
+
+
+def augmentation_noise(
+    data: GraphData, seed: int, passes: int, channels: tuple[int, int] = (32, 64), hidden: int = 32
+) -> np.ndarray:
+    """``‖Π_{E⊥} ĝ_L‖`` for ``L = 1 … passes`` at the start point ``A⁰ ∈ E`` of ``seed``, where ``ĝ_L`` is the mean
+    of the gradients of ``L`` augmentation passes (every graph relabelled by its own uniform permutation), as in one
+    augmented step of :func:`train_graph_run` (same generator: init, then the permutations of the passes).
+
+    On ``E`` the exact augmented gradient ``∇R^aug = Π_{H_G}∇R`` has no ``E⊥`` part (the orbit-average lemma), so
+    this is pure finite-augmentation noise; for independent passes it falls as ``1/√L``.
+
+    Returns:
+        ``(passes,)`` float64.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), gen)
+    y = data.labels
+    total: list[torch.Tensor] | None = None
+    out = np.zeros(passes)
+    for count in range(1, passes + 1):
+        perp = _perp_parts(_measured_grads(net, augmented_inputs(data.adjacency, 1, gen), y), data.n_nodes)
+        total = perp if total is None else [t + p for t, p in zip(total, perp)]
+        out[count - 1] = sum(float((t**2).sum()) for t in total) ** 0.5 / count
+    return out

@@ -27,6 +27,8 @@ class ImageData:
         std: scalar over all pixels of these N training images.
         indices: ``(N,)`` indices into the source.
         source: where the digits came from.
+        label: the name of the loaded data set, :func:`invlearn.core.data.data_label` of the MNIST split the digits
+            were drawn from (``"MNIST (full)"`` or the embedded set's name), for ``save_results(data=...)``.
     """
 
     x: torch.Tensor
@@ -35,6 +37,7 @@ class ImageData:
     std: float
     indices: np.ndarray
     source: str
+    label: str = ""
 
 
 def mnist_images(
@@ -55,7 +58,7 @@ def mnist_images(
         stats: ``(mean, std)`` to standardise with (e.g. the training digits' for test digits); default: these
             digits' own.
     """
-    from invlearn.core.data import draw_subset, load_mnist
+    from invlearn.core.data import data_label, draw_subset, load_mnist
 
     raw = load_mnist(split, root)
     idx = draw_subset(raw.labels, raw.labels.shape[0] if n is None else n, seed)
@@ -65,7 +68,8 @@ def mnist_images(
     else:
         mean, std = stats if stats is not None else (float(x.mean()), float(x.std()))
     x = ((x - mean) / std).to(torch.float32).unsqueeze(1)
-    return ImageData(x=x, labels=torch.from_numpy(raw.labels[idx]), mean=mean, std=std, indices=idx, source=raw.source)
+    return ImageData(x=x, labels=torch.from_numpy(raw.labels[idx]), mean=mean, std=std, indices=idx, source=raw.source,
+                     label=data_label(raw))
 
 
 BATCH_MODES = ("plain", "rotated_copies", "random_rotation", "orbit_complete")
