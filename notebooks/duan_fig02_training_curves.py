@@ -55,7 +55,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.core.metrics import accuracy

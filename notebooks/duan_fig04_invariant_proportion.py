@@ -45,7 +45,7 @@ ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5); 
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.duan.linear import lambda_key

@@ -46,7 +46,7 @@ lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for t
 import time
 
 import numpy as np
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 import torch
 
 from invlearn.core import plotting

@@ -43,7 +43,7 @@ pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.duan.metrics import orbit_spread

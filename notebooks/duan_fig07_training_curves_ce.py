@@ -43,7 +43,7 @@ lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid o
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.duan.metrics import settling_epoch

@@ -45,7 +45,7 @@ control_epochs = 6000  # epochs of the DA control run that continues past the pa
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.duan.linear import lambda_key

@@ -40,7 +40,7 @@ da_limit = 0.99  # final DA proportion above which DA counts as having reached 1
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.duan.linear import lambda_key

@@ -64,7 +64,7 @@ from invlearn.core import plotting
 from invlearn.gideoni import plots as gideoni_plots
 from invlearn.core.groups import reflection_group
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 NOTEBOOK = "gideoni_fig01_reflection_decay"
 started = time.perf_counter()

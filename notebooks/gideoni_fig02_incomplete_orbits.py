@@ -48,6 +48,7 @@ limit_tolerance = 1e-06  # allowed largest gap between the least-squares limit a
 control_models = 50  # data sets and default initialisations of the control, run through the exact recursion
 
 # %%
+from IPython.display import display
 import time
 
 import matplotlib.pyplot as plt

@@ -61,7 +61,7 @@ from invlearn.gideoni import plots as gideoni_plots
 from invlearn.core.groups import reflection_group
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 NOTEBOOK = "gideoni_fig03_label_noise"
 started = time.perf_counter()

@@ -59,7 +59,7 @@ from invlearn.gideoni import experiments as gd
 from invlearn.core import plotting
 from invlearn.gideoni import plots as gideoni_plots
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 NOTEBOOK = "gideoni_fig04_swap_equivariance"
 started = time.perf_counter()

@@ -54,7 +54,7 @@ from invlearn.gideoni import experiments as gd
 from invlearn.core import plotting
 from invlearn.core.models import BatchedMLP
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 NOTEBOOK = "gideoni_fig05_ewk_spectrum"
 started = time.perf_counter()

@@ -68,7 +68,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.flinth import plots as flinth_plots
