@@ -25,7 +25,7 @@ from invlearn.duan.linear import problem_identity, seed_blocks
 from invlearn.duan.metrics import invariance_discrepancy
 from invlearn.duan.problem import MnistProblem, mnist_problem
 
-__all__ = ["ACTIVATION_NAMES", "HeldOutSplit", "heldout_split", "split_note", "nonlinear_key", "NonlinearRuns", "train_nonlinear_methods", "loss_gap_table", "eps_inv_table", "orbit_outputs", "median_invariance_discrepancy"]
+__all__ = ["ACTIVATION_NAMES", "HeldOutSplit", "heldout_split", "split_note", "nonlinear_key", "NonlinearRuns", "train_nonlinear_methods", "loss_gap_table", "eps_inv_table", "EpsInvClaims", "eps_inv_claims", "orbit_outputs", "median_invariance_discrepancy"]
 
 
 ACTIVATION_NAMES = {"leaky_relu": "Leaky ReLU", "relu": "ReLU", "swish": "Swish", "tanh": "Tanh"}
@@ -277,6 +277,55 @@ def eps_inv_table(median: dict, activations: Sequence[str], widths: Sequence[int
         for w in widths
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["activation", "width"])
+
+
+@dataclass(frozen=True)
+class EpsInvClaims:
+    """The three claims of Fig. 11 evaluated on one table of median ``ε_inv`` (:func:`eps_inv_claims`).
+
+    Attributes:
+        geo: ``(width, N, set)`` -> geometric mean over the activations of the medians.
+        bottleneck_mean: ``(N, set)`` -> claim 1 on the geometric means: smallest width below largest width.
+        bottleneck_cells: ``(activation, N, set)`` -> claim 1 per activation.
+        more_data: ``(width, set)`` -> claim 2: geometric mean at the largest N below that at the smallest N.
+        ratio: ``(activation, width, N)`` -> Gaussian median / MNIST median.
+        largest_factor: the largest of ``max(ratio, 1 / ratio)``.
+        robust: claim 3: ``largest_factor <= same_order``.
+    """
+
+    geo: dict[tuple[int, str, str], float]
+    bottleneck_mean: dict[tuple[str, str], bool]
+    bottleneck_cells: dict[tuple[str, str, str], bool]
+    more_data: dict[tuple[int, str], bool]
+    ratio: dict[tuple[str, int, str], float]
+    largest_factor: float
+    robust: bool
+
+
+def eps_inv_claims(
+    median: dict, activations: Sequence[str], widths: Sequence[int], sizes: Sequence[int], same_order: float,
+    sets: Sequence[str] = ("mnist", "gaussian"),
+) -> EpsInvClaims:
+    """Evaluate Fig. 11's claims on medians ``median["<activation>_w<width>"][str(N)][set]`` (floats, one per
+    network): (1) smaller with the bottleneck (the smallest width), on the geometric mean over activations and per
+    activation; (2) smaller at the largest N than at the smallest, per width and set; (3) the Gaussian and MNIST
+    medians of every network within a factor ``same_order``."""
+    narrow, wide = min(widths), max(widths)
+    small, large = str(min(sizes)), str(max(sizes))
+    ns = [str(n) for n in sizes]
+    m = {(a, w, n, s): float(median[f"{a}_w{w}"][n][s]) for a in activations for w in widths for n in ns for s in sets}
+    geo = {(w, n, s): float(np.exp(np.mean([np.log(m[a, w, n, s]) for a in activations]))) for w in widths for n in ns for s in sets}
+    ratio = {(a, w, n): m[a, w, n, "gaussian"] / m[a, w, n, "mnist"] for a in activations for w in widths for n in ns}
+    factor = max(max(r, 1 / r) for r in ratio.values())
+    return EpsInvClaims(
+        geo=geo,
+        bottleneck_mean={(n, s): geo[narrow, n, s] < geo[wide, n, s] for n in ns for s in sets},
+        bottleneck_cells={(a, n, s): m[a, narrow, n, s] < m[a, wide, n, s] for a in activations for n in ns for s in sets},
+        more_data={(w, s): geo[w, large, s] < geo[w, small, s] for w in widths for s in sets},
+        ratio=ratio,
+        largest_factor=float(factor),
+        robust=bool(factor <= same_order),
+    )
 
 
 def orbit_outputs(model: BatchedMLP, group: FiniteGroup, x: torch.Tensor, chunk: int = 2500) -> torch.Tensor:
