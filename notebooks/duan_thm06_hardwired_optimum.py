@@ -196,6 +196,6 @@ display(Markdown(
 #   $B_{orbit}$ with entries 1/4. The MSE loss is $\frac19$ of the paper's $\frac1n\|WX-Y\|_F^2$, which moves neither
 #   the minimiser nor the critical points.
 # * Ridge $\varepsilon=10^{-6}\times$ mean eigenvalue of $XX^T$ in $P$; losses compared in the ridged form.
-# * Ranks: `ranks` (the theorem needs $r<\operatorname{rank}\overline Z^{inv}=9$); one initialisation seed.
+# * Ranks: `ranks` (the theorem needs $r<\operatorname{rank}\overline Z^{inv}$, printed above); one initialisation seed.
 # * Learning rate `lr` (see above); full batch, `epochs` epochs.
 # :::
