@@ -220,11 +220,12 @@ def verdict(label):
     elif 0 < k_p < S:
         parts.append("Seed-to-seed variation decides it: a single run, as in the paper, can show either outcome.")
     elif k_p == 0 and not ok_n:
-        parts.append("Not a matter of measure or seed at these sizes: it fails under both measures and in every seed.")
+        parts.append("Not a matter of measure at these sizes: it fails under both measures on the mean over seeds, and "
+                     "under the paper's ε_inv in every seed.")
     elif k_p == S:
         parts.append("It holds in every seed but not on the mean over seeds: one seed's large median dominates the mean.")
     else:
-        parts.append("It fails under both measures; the seeds do not decide it.")
+        parts.append("The measures disagree and the seeds do not decide it.")
     return " ".join(parts)
 
 
