@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Thm 6
 #     title: The hard-wired optimum in closed form against the trained constrained network, over ranks
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -24,19 +25,19 @@
 # project the whitened target onto invariant maps ($\Pi=I-\widetilde G\widetilde G^+$), truncate its SVD, un-whiten.
 #
 # **Test.** We compute $\widehat W^{inv}$ without training (float64) and train the constrained network
-# $f(x)=W_2W_1B_{orbit}x$, $196\to r\to9$, on the 1000 MNIST digits with the book's one training engine, for several
-# ranks $r<9=\operatorname{rank}\overline Z^{inv}$. We compare the end-to-end matrix $W=W_2W_1B_{orbit}$ with
+# $f(x)=W_2W_1B_{orbit}x$, $196\to r\to9$, on the MNIST digits with the book's one training engine, for several
+# ranks $r<\operatorname{rank}\overline Z^{inv}$ (at most the number of outputs). We compare the end-to-end matrix $W=W_2W_1B_{orbit}$ with
 # $\widehat W^{inv}$ and the training loss with the closed-form minimum. The closed form is also cross-checked against
 # reduced-rank regression on the orbit features (spec §5).
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # initialisation seed of the networks
-ranks = [1, 3, 5, 7]  # hidden widths r; the paper's network has r 5
-epochs = 3000  # full-batch epochs (the paper's axis: 3000)
-lr = 0.01  # Adam learning rate (the paper uses 0.001; see the note below)
-ridge = 1e-06  # relative ridge of X X^T (spec §5)
+ranks = [1, 3, 5, 7]  # hidden widths r tested (the theorem holds for every r below rank Z_inv; the paper's networks have r 5)
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axes [paper: 3000]
+lr = 0.01  # Adam learning rate, raised to reach the optimum within the epochs (see the note below) [paper: 0.001]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
 
 # %%
 import time
@@ -47,7 +48,10 @@ import torch
 from invlearn.core import plotting
 from invlearn.duan.problem import mnist_problem
 from invlearn.duan.linear import train_linear_methods
+from IPython.display import Markdown
+
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core.data import data_label, load_mnist
 from invlearn.duan.theory import closed_forms, data_loss, hardwired_optimum
 
 NOTEBOOK = "duan_thm06_hardwired_optimum"
@@ -77,7 +81,7 @@ print("||W_inv G|| / ||W_inv||:", invariance_residual)
 # %% [markdown]
 # Train one constrained network per rank and record its end-to-end matrix every epoch.
 #
-# **How to compare matrices.** 30 border pixels are 0 in every digit, and many more directions of $XX^T$ carry almost
+# **How to compare matrices.** The border pixels are 0 in every digit, and many more directions of $XX^T$ carry almost
 # no variance. The data cannot determine $W$ there: the gradient in exactly-null directions is zero, so the network
 # keeps its initial weights in them, while the closed form (with the ridge) puts 0. We therefore measure the error in
 # the metric of the loss, the whitened error $\|(W-\widehat W^{inv})P\|_F/\|\widehat W^{inv}P\|_F$, and report the raw
@@ -126,27 +130,27 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # %% [markdown]
 # ## Check
 #
-# Asserted, for every rank: (1) the paper's form and the orbit-feature form agree to $10^{-8}$ relative and
-# $\widehat W^{inv}G=0$ to $10^{-10}$ (both are float64 round-off amplified by $\operatorname{cond}P\approx10^4$);
-# (2) the (ridged) training loss is never below the closed-form minimum at any logged epoch (an exact inequality;
-# tolerance $10^{-12}$ relative for float64 evaluation); (3) at the end, the relative loss gap is below $10^{-4}$ and the
-# whitened matrix error below $2\cdot10^{-2}$. Tolerance of (3): the network is trained in float32 with a constant Adam
-# step, which does not settle on a point but keeps moving in a small neighbourhood of the optimum, and near a
-# minimum the loss gap is quadratic in the matrix error; the tolerances bound that neighbourhood. They hold for the
-# default `lr`; at the paper's `lr` 0.001 the same 3000 epochs are not enough to reach them (see below).
+# Asserted, for every rank: (0) the theorem's hypothesis $\operatorname{rank}\overline Z^{inv}>r$; (1) the paper's form and the
+# orbit-feature form agree to $10^{-8}$ relative and $\widehat W^{inv}G=0$ to $10^{-10}$ (both are float64 round-off amplified
+# by $\operatorname{cond}P$); (2) at the end, the relative gap of the (ridged) loss to the closed-form minimum is below
+# $10^{-4}$ and the whitened matrix error below $2\cdot10^{-2}$. Tolerance of (2): the network is trained in float32 with
+# a constant Adam step, which does not settle on a point but keeps moving in a small neighbourhood of the optimum, and
+# near a minimum the loss gap is quadratic in the matrix error; the tolerances bound that neighbourhood. They are
+# meant for the default `lr`; at the paper's `lr` the same epochs may not reach them (see below), and the check then
+# fails, as it should. That the trained loss is never below the closed-form minimum is exact (the closed form is the
+# minimiser of the ridged loss), so it is reported in the result file, not asserted.
 
 # %%
 checks = {
-    "Thm 6 hypothesis: rank Z_inv > every r": rank_z > max(ranks),
-    "paper form = orbit-feature form (< 1e-8)": max(orbit_form_error.values()) < 1e-8,
-    "Ŵ_inv G = 0 (< 1e-10)": max(invariance_residual.values()) < 1e-10,
-    "trained loss never below the closed-form minimum": min(f["min_relative_loss_gap"] for f in finals.values()) > -1e-12,
+    f"Thm 6 hypothesis: rank Z_inv ({rank_z}) > every r": rank_z > max(ranks),
+    "paper form = orbit-feature form (< 1e-8 relative)": max(orbit_form_error.values()) < 1e-8,
+    "Ŵ_inv G = 0 (< 1e-10 relative)": max(invariance_residual.values()) < 1e-10,
     "final relative loss gap < 1e-4 at every r": max(f["relative_loss_gap"] for f in finals.values()) < 1e-4,
     "final whitened matrix error < 2e-2 at every r": max(f["whitened_error"] for f in finals.values()) < 2e-2,
 }
 save_results(
     NOTEBOOK,
-    claim="The hard-wired optimum is (ZΠ)_r P^{-1}; the trained constrained network reaches it at every rank r < rank Z_inv.",
+    claim="Ŵ_inv = (ZΠ)_r P^{-1} (two computations agree, it is invariant), and the trained constrained network ends within 1e-4 in loss and 2e-2 in whitened matrix error of it at every rank tested.",
     checks=checks,
     metrics={
         "final": {f"r{r}": f for r, f in finals.items()},
@@ -158,16 +162,32 @@ save_results(
         "data_source": problem.source,
     },
     series={f"r{r}": c for r, c in curves.items()},
+    data=data_label(load_mnist("train")),
 )
 display(check_table(checks))
 assert_checks(checks)
 
 # %% [markdown]
-# **Learning rate.** The paper trains with Adam at 0.001; this page uses 0.01 by default because it tests the
-# optimum, not the dynamics. With `-p lr=0.001` the same 3000 epochs leave the networks visibly short of the optimum
-# (on seed 0 we measured whitened errors of 1–4% and loss gaps of $2\cdot10^{-5}$–$8\cdot10^{-4}$ across these ranks), still
-# above the closed-form minimum and still decreasing; the check then fails on (3) only, as it should.
-#
+# **Learning rate.** The paper trains with Adam at 0.001; this page uses a larger default `lr` because it tests the
+# optimum, not the dynamics (the run is therefore labelled scaled). With `-p lr=0.001` the same epochs leave the
+# networks short of the optimum, still above the closed-form minimum and still decreasing; the check then fails on
+# (2) only.
+
+# %% tags=["reading"]
+worst = max(finals, key=lambda r: finals[r]["whitened_error"])
+display(Markdown(
+    f"**This run.** $\\operatorname{{rank}}\\overline Z^{{inv}}$ = {rank_z}. At the last epoch the whitened matrix error is at most "
+    f"{finals[worst]['whitened_error']:.2g} (r = {worst}) and the relative loss gap at most "
+    f"{max(f['relative_loss_gap'] for f in finals.values()):.2g}; the smallest loss gap over all logged epochs is "
+    f"{min(f['min_relative_loss_gap'] for f in finals.values()):.2g}"
+    + (" (never negative, as it must be)." if min(f["min_relative_loss_gap"] for f in finals.values()) >= 0 else
+       " (**negative**: the evaluation of the loss is off by more than its round-off).")
+    + " The raw, unwhitened "
+    f"errors are larger ({min(f['raw_error'] for f in finals.values()):.2g}–{max(f['raw_error'] for f in finals.values()):.2g}): "
+    "they live in directions the data do not determine."
+))
+
+# %% [markdown]
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open
@@ -176,6 +196,6 @@ assert_checks(checks)
 #   $B_{orbit}$ with entries 1/4. The MSE loss is $\frac19$ of the paper's $\frac1n\|WX-Y\|_F^2$, which moves neither
 #   the minimiser nor the critical points.
 # * Ridge $\varepsilon=10^{-6}\times$ mean eigenvalue of $XX^T$ in $P$; losses compared in the ridged form.
-# * Ranks: `ranks` (the theorem needs $r<\operatorname{rank}\overline Z^{inv}=9$); one initialisation seed.
-# * Learning rate 0.01 (see above); full batch, 3000 epochs.
+# * Ranks: `ranks` (the theorem needs $r<\operatorname{rank}\overline Z^{inv}$, printed above); one initialisation seed.
+# * Learning rate `lr` (see above); full batch, `epochs` epochs.
 # :::

@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Prop 8 / Thm 9
 #     title: The regularization path in closed form, its continuity and its limit, with trained networks
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -30,17 +31,17 @@
 # which solve problem (7) with $9\lambda$ (mean over 9 outputs, `invlearn.duan.theory`), so they sit at $9\lambda$ on the path.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # initialisation seed of the trained networks
-hidden = 5  # rank bound r (paper: 5)
-ridge = 1e-06  # relative ridge of X X^T (spec §5)
+hidden = 5  # rank bound r [paper: 5]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
 log10_lambda_min = -6.0  # smallest λ of the closed-form grid, log10
 log10_lambda_max = 12.0  # largest λ of the closed-form grid, log10
 grid_points = 361  # points of the log grid (20 per decade)
-train_lambdas = [0.001, 0.01, 0.1]  # λ of the trained networks, MSELoss normalisation (paper's MSE grid)
-epochs = 3000  # full-batch epochs of the trained networks (paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001)
+train_lambdas = [0.001, 0.01, 0.1]  # λ of the trained networks, MSELoss normalisation [paper: [0.001, 0.01, 0.1]]
+epochs = 3000  # full-batch epochs of the trained networks, the extent of the paper's figure axes [paper: 3000]
+lr = 0.001  # Adam learning rate [paper: 0.001]
 
 # %%
 import time
@@ -51,7 +52,10 @@ import torch
 from invlearn.core import plotting
 from invlearn.duan.problem import mnist_problem
 from invlearn.duan.linear import lambda_key, train_linear_methods
+from IPython.display import Markdown
+
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core.data import data_label, load_mnist
 from invlearn.duan.theory import closed_forms, paper_lambda, reg_objective, regularization_path
 
 NOTEBOOK = "duan_thm09_regularization_path"
@@ -125,7 +129,7 @@ for lam_t in train_lambdas:
     }
     print(key, {k: round(v, 5) for k, v in trained[key].items()})
 
-# %% mystnb={"figure": {"caption": "The regularization path of Prop 8 on MNIST (r = 5), λ in the paper's normalisation. Left: relative distance ‖Ŵ_reg(λ) − Ŵ_inv‖_F/‖Ŵ_inv‖_F, falling like 1/λ (Thm 9); dashed, and for the trained networks (diamonds), the same in the whitened metric ‖(·)P‖_F of the loss. Middle: non-invariant norm ‖Ŵ_reg(λ)_⊥‖_F of the closed form (line) and of the networks trained with nn.MSELoss and λ ∈ {1e-3, 1e-2, 1e-1} after 3000 epochs (diamonds, at 9λ). Right: the relative gap (σ_r − σ_{r+1})/σ_1 of ZB(λ)⁻¹, positive along the whole path, so the truncation, and the path, are continuous.", "name": "fig-duan-thm09"}}
+# %% mystnb={"figure": {"caption": "The regularization path of Prop 8 on MNIST (r = 5), λ in the paper's normalisation. Left: relative distance ‖Ŵ_reg(λ) − Ŵ_inv‖_F/‖Ŵ_inv‖_F, falling like 1/λ (Thm 9); dashed, and for the trained networks (diamonds), the same in the whitened metric ‖(·)P‖_F of the loss. Middle: non-invariant norm ‖Ŵ_reg(λ)_⊥‖_F of the closed form (line) and of the networks trained with nn.MSELoss and λ in train_lambdas at the end of training (diamonds, at 9λ). Right: the relative gap (σ_r − σ_{r+1})/σ_1 of ZB(λ)⁻¹, positive along the whole path, so the truncation, and the path, are continuous.", "name": "fig-duan-thm09"}}
 xs = np.array([t["lambda_paper"] for t in trained.values()])
 fig = plotting.xy_panels([
     plotting.Panel(xlabel="λ", ylabel="distance to Ŵ_inv (relative)", logx=True, logy=True,
@@ -150,12 +154,11 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # $\sigma_r-\sigma_{r+1}$ stays positive ($>10^{-6}\sigma_1$); (2) the limit: the distance to $\widehat W^{inv}$ is below
 # $10^{-8}$ at $\lambda=10^{12}$ and falls with slope within 0.05 of −1 beyond $10^4$; (3) continuity: refining the grid 4×
 # shrinks the largest step by at least 3× (a jump would not shrink at all); (4) the trained networks are
-# consistent with the path: their ridged objective is never below the closed-form minimum of problem (7) at $9\lambda$,
-# and their final objective is within 1% of it; (5) their $\|W_\perp\|_F$ is closer to the closed form at $9\lambda$ than at λ
+# consistent with the path: their final (ridged) objective is within 1% of the closed-form minimum of problem (7) at
+# $9\lambda$ (that it is never below it is exact, hence reported, not asserted); (5) their $\|W_\perp\|_F$ is closer to the closed form at $9\lambda$ than at λ
 # (the loss normalisation, `invlearn.duan.theory`). Tolerance of (4): at the paper's learning rate the runs are not
-# fully converged after 3000 epochs (see {doc}`Fig. 3 <duan_fig03_noninvariant_norm>`), and 1% is about the
-# remaining decrease we measure over the last 10% of the epochs; the matrix itself is reported (whitened error), not
-# asserted, for the same reason.
+# fully converged after the paper's epochs (see {doc}`Fig. 3 <duan_fig03_noninvariant_norm>`), and 1% bounds the
+# remaining decrease; the matrix itself is reported (whitened error), not asserted, for the same reason.
 
 # %%
 checks = {
@@ -164,7 +167,8 @@ checks = {
     f"‖Ŵ_reg(1e12) − Ŵ_inv‖/‖Ŵ_inv‖ = {distance[-1]:.1e} < 1e-8": float(distance[-1]) < 1e-8,
     f"distance ∝ 1/λ far out (slope {slope:.3f})": abs(slope + 1) < 0.05,
     f"largest step shrinks ≥ 3× on a 4× finer grid ({step_coarse / step_fine:.2f}×)": step_coarse / step_fine >= 3,
-    "trained objective ≥ closed-form minimum, within 1%": all(0 <= t["relative_objective_gap"] < 1e-2 for t in trained.values()),
+    "trained objective within 1% (relative) of the closed-form minimum at 9λ": all(
+        t["relative_objective_gap"] < 1e-2 for t in trained.values()),
     "trained ‖W⊥‖ closer to the closed form at 9λ than at λ": all(
         abs(t["noninvariant_norm"] - t["closed_form_noninvariant_norm"])
         < abs(t["noninvariant_norm"] - t["closed_form_noninvariant_norm_at_unconverted_lambda"]) for t in trained.values()),
@@ -194,18 +198,30 @@ save_results(
         "rank_gap": rank_gap,
         "trained_lambda_paper": xs,
     },
+    data=data_label(load_mnist("train")),
 )
 display(check_table(checks))
 assert_checks(checks)
 
 # %% [markdown]
-# **Reading the overlay.** The trained networks' $\|W_\perp\|_F$ land on the closed-form curve at $9\lambda$ (within about
-# 1%, `metrics.trained`), while the closed form at the unconverted λ is far off
-# (`closed_form_noninvariant_norm_at_unconverted_lambda`): the factor 9 of the `nn.MSELoss()` normalisation is
-# needed to compare networks with the paper's formulas. Distances to $\widehat W^{inv}$ are shown whitened for the
+# **Reading the overlay.** The factor 9 of the `nn.MSELoss()` normalisation is needed to compare networks with the
+# paper's formulas (numbers of this run below). Distances to $\widehat W^{inv}$ are shown whitened for the
 # trained networks: pixels that are 0 in every digit receive no data gradient and keep weights from the
 # initialisation that the closed form sets to 0; the raw distances are in the result file.
-#
+
+# %% tags=["reading"]
+dev_9 = max(abs(t["noninvariant_norm"] / t["closed_form_noninvariant_norm"] - 1) for t in trained.values())
+dev_1 = min(abs(t["noninvariant_norm"] / t["closed_form_noninvariant_norm_at_unconverted_lambda"] - 1) for t in trained.values())
+display(Markdown(
+    f"**This run.** The closed-form distance to $\\widehat W^{{inv}}$ is {distance[0]:.3g} at λ = {lambdas[0]:.0e} and "
+    f"{distance[-1]:.2g} at λ = {lambdas[-1]:.0e}, with log–log slope {slope:.3f} beyond $10^4$; refining the grid 4× "
+    f"shrinks the largest step {step_coarse / step_fine:.2f}×. The trained networks' $\\|W_\\perp\\|_F$ differ from the "
+    f"closed form at $9\\lambda$ by at most {100 * dev_9:.2g}%, from the closed form at the unconverted λ by at least "
+    f"{100 * dev_1:.2g}%; their final objectives are within "
+    f"{100 * max(t['relative_objective_gap'] for t in trained.values()):.2g}% of the minima at $9\\lambda$."
+))
+
+# %% [markdown]
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open

@@ -13,6 +13,7 @@
 #     paper: Duan & Montúfar (2026)
 #     figure: Prop 11 / Thm 12
 #     title: The data-augmentation optimum equals the hard-wired one, for unitary and non-unitary representations
+#     data: MNIST (full)
 # ---
 
 # %% [markdown]
@@ -43,14 +44,15 @@
 # latter is unique). Comparing the optimal values for every $r$ also gives $\sigma_i(\overline Z^{da})=\sqrt{|\mathcal G|}\,\sigma_i(\overline Z^{inv})$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation (paper: 1000)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
 data_seed = 0  # seed of the random draw of digits
 seed = 0  # initialisation seed of the trained networks (shared by all three)
-hidden = 5  # rank bound r (paper: 5)
-ridge = 1e-06  # relative ridge of X X^T (spec §5)
+hidden = 5  # rank bound r [paper: 5]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
 ramp = 1.0  # brightness ramp of the non-unitary representation, D from 1 to 1 plus ramp
-epochs = 3000  # full-batch epochs of the DA networks (paper: 3000)
-lr = 0.001  # Adam learning rate (paper: 0.001)
+epochs = 3000  # full-batch epochs of the DA networks, the extent of the paper's figure axes [paper: 3000]
+lr = 0.001  # Adam learning rate [paper: 0.001]
+objective_tol = 0.01  # largest relative gap of a trained DA objective to its closed-form minimum
 
 # %%
 import time
@@ -63,7 +65,10 @@ from invlearn.duan import plots as duan_plots
 from invlearn.duan.problem import mnist_problem, with_group
 from invlearn.duan.linear import train_linear_methods
 from invlearn.core.groups import FiniteGroup, equivalent_representation
+from IPython.display import Markdown
+
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
+from invlearn.core.data import data_label, load_mnist
 from invlearn.duan.theory import closed_forms, da_objective
 
 NOTEBOOK = "duan_thm12_augmentation"
@@ -111,7 +116,7 @@ for name, values in closed.items():
     print(f"{name:12s}", {k: f"{v:.2e}" for k, v in values.items()})
 
 # %% [markdown]
-# Train the DA network of Figs 1–4 on each augmented set (4000, 4000 and 2000 samples) and follow the whitened
+# Train the DA network of Figs 1–4 on each augmented set ($|\mathcal G|n$, $|\mathcal G|n$ and $2n$ samples) and follow the whitened
 # distance $\|(W-\widehat W^{inv})P\|_F/\|\widehat W^{inv}P\|_F$ of its end-to-end matrix to the **hard-wired** optimum, and
 # its own objective (9) against the closed-form minimum.
 
@@ -135,7 +140,7 @@ for name, group in groups.items():
     print(f"{name:12s} final whitened distance to Ŵ_inv {trained[name]['distance_to_inv'][-1]:.4f}, "
           f"objective gap {trained[name]['relative_objective_gap']:.2e}")
 
-# %% mystnb={"figure": {"caption": "Theorem 12 beyond its hypothesis. Left: for C4 by permutations (unitary), for the non-unitary representation DρD⁻¹ of C4, and for augmentation with {I, ρ(g)} only (not a group): relative distance of the DA optimum to the hard-wired optimum, its non-invariant residual ‖Ŵ_da G‖/‖Ŵ_da‖, and the residual of identity (42); bars at round-off level (about 1e-9 and below) are zero in exact arithmetic. Right: whitened distance of the trained DA network's end-to-end matrix to the hard-wired optimum over training.", "name": "fig-duan-thm12"}}
+# %% mystnb={"figure": {"caption": "Theorem 12 beyond its hypothesis. Left: for C4 by permutations (unitary), for the non-unitary representation DρD⁻¹ of C4, and for augmentation with {I, ρ(g)} only (not a group): relative distance of the DA optimum to the hard-wired optimum, its non-invariant residual ‖Ŵ_da G‖/‖Ŵ_da‖, and the residual of identity (42); bars at round-off level are zero in exact arithmetic. Right: whitened distance of the trained DA network's end-to-end matrix to the hard-wired optimum over training.", "name": "fig-duan-thm12"}}
 import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.2))
@@ -163,40 +168,54 @@ saved = plotting.save_figure(fig, figure_stem(NOTEBOOK))
 # Asserted: (1) unitary $C_4$: $\|\widehat W^{da}-\widehat W^{inv}\|/\|\widehat W^{inv}\|<10^{-6}$ (the spec's tolerance for Thm 12 with
 # the ridge), $\widehat W^{da}G=0$ and identity (42) to $10^{-6}$; (2) the non-unitary representation is far from unitary
 # ($\|\rho'(g)\rho'(g)^T-I\|_F>1$), identity (42) fails there (residual $>10^{-2}$), and still
-# $\|\widehat W^{da}-\widehat W^{inv}\|/\|\widehat W^{inv}\|<10^{-6}$ and $\sigma(\overline Z^{da})=2\sigma(\overline Z^{inv})$ to $10^{-8}$;
-# (3) augmenting with $\{I,\rho(g)\}$ leaves a gap $>10^{-2}$; (4) the trained DA networks end closer to $\widehat W^{inv}$
-# than they started, for both representations of $C_4$, and each trained objective is not below its closed-form
-# minimum. Round-off tolerances: the whitening has $\operatorname{cond}Q^2\approx10^{8}$, so $10^{-6}$ leaves a margin over
-# the $10^{-9}$ we measure.
+# $\|\widehat W^{da}-\widehat W^{inv}\|/\|\widehat W^{inv}\|<10^{-6}$ and $\sigma_i(\overline Z^{da})/\sigma_i(\overline Z^{inv})=2$ for every $i$
+# to $10^{-8}$ (a dimensionless ratio: the spec's tolerance for this identity); (3) augmenting with $\{I,\rho(g)\}$ leaves a
+# gap $>10^{-2}$. Round-off tolerances: the whitening has $\operatorname{cond}Q^2$ of order $10^{8}$, so $10^{-6}$ leaves a
+# margin over the round-off we measure (printed above).
+#
+# On the trained networks, two checks that can fail: (4) each trained DA network's objective (9) ends within
+# `objective_tol` (1%) of the closed-form minimum of its own augmentation. Tolerance: at the paper's learning rate the
+# runs are not fully converged after 3000 epochs (see {doc}`Fig. 3 <duan_fig03_noninvariant_norm>`), and 1% bounds the
+# remaining decrease, as on the {doc}`Thm 9 page <duan_thm09_regularization_path>`; a network stuck far from the
+# optimum, or a closed form that is not the minimum of what the network minimises, fails it. (5) The two full-orbit
+# DA networks end closer (whitened) to $\widehat W^{inv}$ than the network augmented with $\{I,\rho(g)\}$: the theory
+# predicts the first two converge to $\widehat W^{inv}$ and the third to a point a gap away from it; no tolerance (a strict
+# ordering of three measured distances). That the objectives never fall below their minima, and that the networks
+# end closer than they start, hold by construction and are not asserted.
 
 # %%
 u, nu, part = closed["unitary"], closed["non-unitary"], closed["partial"]
+full_orbit = ("unitary", "non-unitary")
 checks = {
-    "unitary: Ŵ_da = Ŵ_inv (< 1e-6)": u["da_vs_inv"] < 1e-6,
-    "unitary: Ŵ_da G = 0 and identity (42) (< 1e-6)": max(u["da_invariance_residual"], u["identity_42_residual"]) < 1e-6,
-    "non-unitary: ‖ρ'(g)ρ'(g)^T − I‖ > 1": nu["unitarity_defect"] > 1,
-    "non-unitary: identity (42) fails (> 1e-2)": nu["identity_42_residual"] > 1e-2,
-    "non-unitary: still Ŵ_da = Ŵ_inv (< 1e-6)": nu["da_vs_inv"] < 1e-6,
-    "non-unitary: still σ(Z_da) = 2σ(Z_inv) (< 1e-8)": nu["spectra_ratio_error"] < 1e-8 * float(
-        torch.linalg.svdvals(forms["non-unitary"].z_inv)[0]),
+    "unitary: Ŵ_da = Ŵ_inv (< 1e-6 relative)": u["da_vs_inv"] < 1e-6,
+    "unitary: Ŵ_da G = 0 and identity (42) (< 1e-6 relative)": max(u["da_invariance_residual"], u["identity_42_residual"]) < 1e-6,
+    "non-unitary: ‖ρ'(g)ρ'(g)^T − I‖_F > 1": nu["unitarity_defect"] > 1,
+    "non-unitary: identity (42) fails (residual > 1e-2)": nu["identity_42_residual"] > 1e-2,
+    "non-unitary: still Ŵ_da = Ŵ_inv (< 1e-6 relative)": nu["da_vs_inv"] < 1e-6,
+    "non-unitary: still σ_i(Z_da)/σ_i(Z_inv) = 2 for every i (< 1e-8)": nu["spectra_ratio_error"] < 1e-8,
     "{I, ρ(g)}: gap to Ŵ_inv > 1e-2": part["da_vs_inv"] > 1e-2,
-    "trained DA (both C4 representations) ends closer to Ŵ_inv than it starts": all(
-        trained[n]["distance_to_inv"][-1] < trained[n]["distance_to_inv"][0] for n in ("unitary", "non-unitary")),
-    "trained objectives ≥ closed-form minima": all(t["relative_objective_gap"] >= -1e-12 for t in trained.values()),
+    f"trained DA objectives within {objective_tol:g} (relative) of their closed-form minima": all(
+        t["relative_objective_gap"] < objective_tol for t in trained.values()),
+    "trained full-orbit DA networks end closer to Ŵ_inv than the {I, ρ(g)} network": all(
+        trained[n]["distance_to_inv"][-1] < trained["partial"]["distance_to_inv"][-1] for n in full_orbit),
 }
 save_results(
     NOTEBOOK,
-    claim="For a unitary representation the DA optimum equals the hard-wired optimum (Thm 12) and is invariant (Prop 11).",
+    claim=("For C4 by permutations the DA optimum equals the hard-wired optimum and is invariant (Prop 11, Thm 12, to 1e-6); "
+           "for a non-unitary representation identity (42) fails but the equality still holds; augmenting with {I, ρ(g)} breaks it; "
+           f"the trained DA networks end within {objective_tol:g} of their closed-form objectives, the full-orbit ones closer to Ŵ_inv than the {{I, ρ(g)}} one."),
     checks=checks,
     metrics={
         "closed_form": closed,
         "trained": {n: {"final_distance_to_inv": float(t["distance_to_inv"][-1]),
+                        "initial_distance_to_inv": float(t["distance_to_inv"][0]),
                         "relative_objective_gap": t["relative_objective_gap"]} for n, t in trained.items()},
         "train_seconds": {n: t["seconds"] for n, t in trained.items()},
         "notebook_seconds": time.perf_counter() - started,
         "data_source": problem.source,
     },
     series={n: {"epoch": t["epoch"], "distance_to_inv": t["distance_to_inv"]} for n, t in trained.items()},
+    data=data_label(load_mnist("train")),
 )
 display(check_table(checks))
 assert_checks(checks)
@@ -211,9 +230,22 @@ assert_checks(checks)
 #   for $D\rho D^{-1}$. What matters is that the augmentation averages over a full group orbit: with $\{I,\rho(g)\}$
 #   the optimum is no longer invariant. (Unitarity does matter elsewhere: only then is $\overline G$ an orthogonal
 #   projector, which the metrics $\|W_\perp\|$ and the invariant proportion of Figs 3–4 assume.)
-# * The trained networks move toward $\widehat W^{inv}$; at the paper's learning rate they are not converged after 3000
-#   epochs (the final distances in the result file), as in {doc}`Fig. 3 <duan_fig03_noninvariant_norm>`.
-#
+
+# %% tags=["reading"]
+names = {"unitary": "C4 by permutations", "non-unitary": "C4 as DρD⁻¹", "partial": "{I, ρ(g)}"}
+display(Markdown(
+    "**This run.** Closed forms: $\\|\\widehat W^{da}-\\widehat W^{inv}\\|/\\|\\widehat W^{inv}\\|$ = "
+    + ", ".join(f"{closed[n]['da_vs_inv']:.2g} ({names[n]})" for n in groups)
+    + f"; identity (42) residual {nu['identity_42_residual']:.2g} for the non-unitary representation. Trained networks "
+    f"after {epochs} epochs, whitened distance to $\\widehat W^{{inv}}$ from start to end: "
+    + ", ".join(f"{names[n]} {t['distance_to_inv'][0]:.3g} → {t['distance_to_inv'][-1]:.3g}" for n, t in trained.items())
+    + "; relative gap of each trained objective to its closed-form minimum: "
+    + ", ".join(f"{names[n]} {t['relative_objective_gap']:.2g}" for n, t in trained.items())
+    + ". A full-orbit network that is not at zero distance is not converged (the objective gap says how far), as in "
+    "{doc}`Fig. 3 <duan_fig03_noninvariant_norm>`."
+))
+
+# %% [markdown]
 # ## Assumptions
 #
 # :::{admonition} Choices the paper leaves open

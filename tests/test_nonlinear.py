@@ -123,3 +123,19 @@ def test_fig10_and_fig11_plots_have_their_facets_and_one_legend():
     fig = duan_plots.facet_bars(bars, xlabel="a", ylabel="b", legend_title="Bottleneck", log=True)
     assert len(fig.axes) == 4 and fig.axes[3].get_title() == "N2 | M" and fig.axes[0].get_yscale() == "log"
     assert sorted(p.get_height() for p in fig.axes[0].patches) == [1.0] * 3 + [2.0] * 3
+
+
+def test_run_store_gives_the_batched_result_and_shares_seeds(problem, tmp_path):
+    from invlearn.core.runcache import RunCache
+
+    kw = dict(methods=("DA",), activations=("relu", "tanh"), widths=(3,), epochs=12, lr=1e-2, log_every=4)
+    plain = train_nonlinear_methods(problem, seeds=(0, 1), **kw)
+    cache = RunCache(tmp_path)
+    first = train_nonlinear_methods(problem, seeds=(0,), cache=cache, **kw)
+    both = train_nonlinear_methods(problem, seeds=(0, 1), cache=cache, **kw)
+    assert [r["status"] for r in first.run_ids["DA", 3]] == ["computed"]
+    assert [r["status"] for r in both.run_ids["DA", 3]] == ["reused", "computed"]
+    for name in plain.loss:
+        np.testing.assert_allclose(both.loss[name], plain.loss[name], rtol=1e-5)
+    x = torch.randn(20, 196)
+    torch.testing.assert_close(both.models["DA", 3](x), plain.models["DA", 3](x), rtol=1e-4, atol=1e-6)

@@ -14,6 +14,7 @@ from invlearn.duan.theory import (
     closed_forms,
     critical_point_search,
     critical_points,
+    swap_descent,
     da_objective,
     data_loss,
     hardwired_optimum,
@@ -328,3 +329,16 @@ def test_critical_point_search_finds_only_listed_points():
     assert len(converged) >= 3
     for w in converged:
         assert min(float((w - c).norm()) for c in listed) < 1e-6
+
+
+def test_swap_descent_matches_prop_b9_closed_form():
+    """Along the swap curve the loss falls by 2 σ_j (σ_k − σ_j) sin² t / ||Z||² for the best pair: positive exactly
+    when I is not the top block."""
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(5, 8, generator=gen, dtype=torch.float64)
+    s = torch.linalg.svdvals(z)
+    t = 1e-2
+    for idx, _ in critical_points(z, 2):
+        expected = max(2 * s[j] * (s[k] - s[j]) * math.sin(t) ** 2 for j in idx for k in range(5) if k not in idx) / float((z**2).sum())
+        assert swap_descent(z, idx, t) == pytest.approx(float(expected), rel=1e-6, abs=1e-15)
+        assert (swap_descent(z, idx, t) > 0) == (tuple(idx) != (0, 1))

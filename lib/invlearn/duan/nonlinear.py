@@ -4,21 +4,28 @@ digits and on Gaussian inputs. All activations × seeds of one method and width 
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+import invlearn.core.groups
+import invlearn.core.models
+import invlearn.core.training
+import invlearn.duan.problem
 from invlearn.core.data import downsample, draw_subset, find_mnist_dir, load_mnist
 from invlearn.core.groups import FiniteGroup
 from invlearn.core.models import BatchedMLP
+from invlearn.core.runcache import RunCache, array_digest, source_digest
 from invlearn.core.training import TrainConfig, train
-from invlearn.duan.linear import seed_blocks
+from invlearn.duan.linear import problem_identity, seed_blocks
 from invlearn.duan.metrics import invariance_discrepancy
 from invlearn.duan.problem import MnistProblem, mnist_problem
 
-__all__ = ["ACTIVATION_NAMES", "HeldOutSplit", "heldout_split", "split_note", "nonlinear_key", "NonlinearRuns", "train_nonlinear_methods", "loss_gap_table", "eps_inv_table", "orbit_outputs", "median_invariance_discrepancy"]
+__all__ = ["ACTIVATION_NAMES", "HeldOutSplit", "heldout_split", "split_note", "nonlinear_key", "NonlinearRuns", "train_nonlinear_methods", "loss_gap_table", "eps_inv_table", "EpsInvClaims", "eps_inv_claims", "orbit_outputs", "median_invariance_discrepancy"]
 
 
 ACTIVATION_NAMES = {"leaky_relu": "Leaky ReLU", "relu": "ReLU", "swish": "Swish", "tanh": "Tanh"}
@@ -117,6 +124,7 @@ class NonlinearRuns:
         models: ``(method, width)`` -> the trained :class:`~invlearn.core.models.BatchedMLP` of that program.
         names: ``(method, width)`` -> the names of its configuration blocks (S seeds each).
         seconds: ``(method, width)`` -> wall time of that program's training.
+        run_ids: ``(method, width)`` -> the stored runs used, one per seed (with a run store only).
     """
 
     epochs: np.ndarray
@@ -125,6 +133,7 @@ class NonlinearRuns:
     models: dict[tuple[str, int], BatchedMLP] = field(default_factory=dict)
     names: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     seconds: dict[tuple[str, int], float] = field(default_factory=dict)
+    run_ids: dict[tuple[str, int], list[dict[str, str]]] = field(default_factory=dict)
 
 
 def train_nonlinear_methods(
@@ -139,6 +148,7 @@ def train_nonlinear_methods(
     batch_size: int | None = None,
     seeds: Sequence[int] = (0,),
     log_every: int = 1,
+    cache: RunCache | None = None,
 ) -> NonlinearRuns:
     """Train the two-layer networks of App. C.3 (no biases) and keep their training loss.
 
@@ -154,6 +164,10 @@ def train_nonlinear_methods(
         problem: the MNIST setup.
         loss: ``"mse"`` (one-hot targets, the paper's) or ``"ce"``.
         log_every: period of the logged loss in epochs (the engine evaluates it every epoch anyway).
+        cache: a run store. With it, every seed trains as its own program (all activations of one method and width),
+            stored under its protocol (arguments, data, source of the computing modules), so that pages asking for
+            overlapping seeds share the runs (Fig. 11 reuses Fig. 10's); ``run_ids`` says which were used and
+            ``seconds`` counts the computed ones only. Without it all seeds train as one batched program.
     """
     cfg = TrainConfig(epochs=epochs, loss=loss, optimizer="adam", lr=lr, batch_size=batch_size)
     basis = problem.group.orbit_basis("average").to(problem.x.dtype)
@@ -163,21 +177,67 @@ def train_nonlinear_methods(
     }
     logged = sorted(set(range(0, epochs + 1, log_every)) | {epochs})
     runs = NonlinearRuns(epochs=np.asarray(logged))
+    seeds = [int(s) for s in seeds]
     config_acts = [a for a in activations for _ in seeds]
     config_seeds = [s for _ in activations for s in seeds]
     for method in methods:
         x, target = data[method]
         for width in widths:
-            model = BatchedMLP((x.shape[1], width, problem.n_classes), config_seeds, activation=config_acts)
+            dims = (x.shape[1], width, problem.n_classes)
+            model = BatchedMLP(dims, config_seeds, activation=config_acts)
             names = [nonlinear_key(a, width, method) for a in activations]
-            history = train(model, x, target, cfg, desc=f"{method} width {width}")
+            if cache is None:
+                history = train(model, x, target, cfg, desc=f"{method} width {width}")
+                loss_log, seconds = history.loss, history.seconds
+            else:
+                loss_log, seconds, runs.run_ids[method, width] = _train_per_seed(
+                    model, x, target, cfg, cache, activations, seeds, method, dims, problem)
             for name, block in seed_blocks(names, len(seeds)):
-                runs.loss[name] = history.loss[logged, block]
-                runs.final_loss[name] = history.loss[-1, block]
+                runs.loss[name] = loss_log[logged, block]
+                runs.final_loss[name] = loss_log[-1, block]
             runs.models[method, width] = model
             runs.names[method, width] = names
-            runs.seconds[method, width] = history.seconds
+            runs.seconds[method, width] = seconds
     return runs
+
+
+_RUN_MODULES = (invlearn.core.groups, invlearn.core.models, invlearn.core.training, invlearn.duan.problem)
+
+
+def _train_per_seed(
+    model: BatchedMLP, x: torch.Tensor, target: torch.Tensor, cfg: TrainConfig, cache: RunCache,
+    activations: Sequence[str], seeds: Sequence[int], method: str, dims: tuple[int, ...], problem: MnistProblem,
+) -> tuple[np.ndarray, float, list[dict[str, str]]]:
+    """Train ``model`` (configurations laid out activation-major, ``i S + s``) one seed at a time through the run
+    store: each seed's program (all activations) is loaded when stored, else trained and stored. Fills ``model``'s
+    weights and returns its ``(epochs + 1, K)`` loss log, the summed training seconds (of computed programs) and the
+    ids of the runs used."""
+    ids = []
+    n_seeds = len(seeds)
+    loss_log = np.zeros((cfg.epochs + 1, len(activations) * n_seeds))
+    seconds = 0.0
+    for s, seed in enumerate(seeds):
+        protocol = {
+            "program": "invlearn.duan.nonlinear", "method": method, "dims": list(dims), "activations": list(activations),
+            "seed": seed, "train": dataclasses.asdict(cfg), "data": problem_identity(problem),
+            "inputs": array_digest(x, target), "source": source_digest((*_RUN_MODULES, sys.modules[__name__])),
+        }
+
+        def compute(seed=seed):
+            alone = BatchedMLP(dims, [seed] * len(activations), activation=list(activations))
+            history = train(alone, x, target, cfg, desc=f"{method} width {dims[1]} seed {seed}")
+            arrays = {"loss": history.loss, "seconds": np.asarray(history.seconds),
+                      **{f"weight_{j}": w.detach() for j, w in enumerate(alone.weights)}}
+            return arrays, {}
+
+        run = cache.get_or_compute(protocol, compute)
+        ids.append({"id": run.run_id, "status": run.status})
+        with torch.no_grad():
+            for j, w in enumerate(model.weights):
+                w[s::n_seeds] = torch.from_numpy(run.arrays[f"weight_{j}"]).to(w.dtype)
+        loss_log[:, s::n_seeds] = run.arrays["loss"]
+        seconds += float(run.arrays["seconds"]) if run.computed else 0.0
+    return loss_log, seconds, ids
 
 
 def loss_gap_table(final_loss: dict[str, float], activations: Sequence[str], widths: Sequence[int]):
@@ -217,6 +277,55 @@ def eps_inv_table(median: dict, activations: Sequence[str], widths: Sequence[int
         for w in widths
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["activation", "width"])
+
+
+@dataclass(frozen=True)
+class EpsInvClaims:
+    """The three claims of Fig. 11 evaluated on one table of median ``ε_inv`` (:func:`eps_inv_claims`).
+
+    Attributes:
+        geo: ``(width, N, set)`` -> geometric mean over the activations of the medians.
+        bottleneck_mean: ``(N, set)`` -> claim 1 on the geometric means: smallest width below largest width.
+        bottleneck_cells: ``(activation, N, set)`` -> claim 1 per activation.
+        more_data: ``(width, set)`` -> claim 2: geometric mean at the largest N below that at the smallest N.
+        ratio: ``(activation, width, N)`` -> Gaussian median / MNIST median.
+        largest_factor: the largest of ``max(ratio, 1 / ratio)``.
+        robust: claim 3: ``largest_factor <= same_order``.
+    """
+
+    geo: dict[tuple[int, str, str], float]
+    bottleneck_mean: dict[tuple[str, str], bool]
+    bottleneck_cells: dict[tuple[str, str, str], bool]
+    more_data: dict[tuple[int, str], bool]
+    ratio: dict[tuple[str, int, str], float]
+    largest_factor: float
+    robust: bool
+
+
+def eps_inv_claims(
+    median: dict, activations: Sequence[str], widths: Sequence[int], sizes: Sequence[int], same_order: float,
+    sets: Sequence[str] = ("mnist", "gaussian"),
+) -> EpsInvClaims:
+    """Evaluate Fig. 11's claims on medians ``median["<activation>_w<width>"][str(N)][set]`` (floats, one per
+    network): (1) smaller with the bottleneck (the smallest width), on the geometric mean over activations and per
+    activation; (2) smaller at the largest N than at the smallest, per width and set; (3) the Gaussian and MNIST
+    medians of every network within a factor ``same_order``."""
+    narrow, wide = min(widths), max(widths)
+    small, large = str(min(sizes)), str(max(sizes))
+    ns = [str(n) for n in sizes]
+    m = {(a, w, n, s): float(median[f"{a}_w{w}"][n][s]) for a in activations for w in widths for n in ns for s in sets}
+    geo = {(w, n, s): float(np.exp(np.mean([np.log(m[a, w, n, s]) for a in activations]))) for w in widths for n in ns for s in sets}
+    ratio = {(a, w, n): m[a, w, n, "gaussian"] / m[a, w, n, "mnist"] for a in activations for w in widths for n in ns}
+    factor = max(max(r, 1 / r) for r in ratio.values())
+    return EpsInvClaims(
+        geo=geo,
+        bottleneck_mean={(n, s): geo[narrow, n, s] < geo[wide, n, s] for n in ns for s in sets},
+        bottleneck_cells={(a, n, s): m[a, narrow, n, s] < m[a, wide, n, s] for a in activations for n in ns for s in sets},
+        more_data={(w, s): geo[w, large, s] < geo[w, small, s] for w in widths for s in sets},
+        ratio=ratio,
+        largest_factor=float(factor),
+        robust=bool(factor <= same_order),
+    )
 
 
 def orbit_outputs(model: BatchedMLP, group: FiniteGroup, x: torch.Tensor, chunk: int = 2500) -> torch.Tensor:

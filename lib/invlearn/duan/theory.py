@@ -29,6 +29,7 @@ formula), never ``inv(sqrtm(I + nλ G̃ G̃^T))``, which loses all accuracy for 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ __all__ = [
     "RegularizationPath",
     "regularization_path",
     "critical_points",
+    "swap_descent",
     "tangent_projection",
     "riemannian_gradient",
     "balanced_factors",
@@ -423,6 +425,35 @@ def critical_points(target: torch.Tensor, rank: int, tol: float = 1e-10) -> list
     u, s, vh = torch.linalg.svd(target.to(_F64), full_matrices=False)
     k = int((s > tol * s[0]).sum())
     return [(idx, (u[:, list(idx)] * s[list(idx)]) @ vh[list(idx)]) for idx in itertools.combinations(range(k), rank)]
+
+
+def swap_descent(target: torch.Tensor, subset: Sequence[int], t: float = 1e-2) -> float:
+    """Largest relative decrease of ``||Z - W̃(t)||_F^2`` along the rank-``r`` curves that rotate one kept singular pair
+    of the critical point ``W̃_I = U Σ_I V^T`` toward a dropped one (Prop B.9's escape directions from a saddle):
+    ``W̃(t) = W̃_I - σ_j u_j v_j^T + σ_j (cos t u_j + sin t u_k)(cos t v_j + sin t v_k)^T`` for ``j ∈ I``, ``k ∉ I``.
+
+    In exact arithmetic the decrease is ``2 σ_j (σ_k - σ_j) sin^2 t / ||Z||_F^2``: positive for some pair iff a dropped
+    singular value exceeds a kept one, i.e. iff ``I`` is not the top block. Computed here from the matrices themselves.
+
+    Args:
+        target: ``Z`` ``(m, k)``; subset: ``I``, 0-based indices of kept singular values; t: the curve parameter.
+    Returns:
+        ``max_{j, k} (||Z - W̃_I||^2 - ||Z - W̃(t)||^2) / ||Z||^2``; ``-inf`` when no index is dropped.
+    """
+    z = target.to(_F64)
+    u, s, vh = torch.linalg.svd(z, full_matrices=False)
+    kept = list(subset)
+    w0 = (u[:, kept] * s[kept]) @ vh[kept]
+    base = float(((z - w0) ** 2).sum())
+    norm = float((z**2).sum())
+    best = float("-inf")
+    for j in kept:
+        for k in (i for i in range(len(s)) if i not in kept):
+            a = math.cos(t) * u[:, j] + math.sin(t) * u[:, k]
+            b = math.cos(t) * vh[j] + math.sin(t) * vh[k]
+            w = w0 - s[j] * torch.outer(u[:, j], vh[j]) + s[j] * torch.outer(a, b)
+            best = max(best, (base - float(((z - w) ** 2).sum())) / norm)
+    return best
 
 
 def tangent_projection(w: torch.Tensor, e: torch.Tensor, rank: int) -> torch.Tensor:
