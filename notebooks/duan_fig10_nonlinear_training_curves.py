@@ -45,14 +45,14 @@ widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs),
 activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]]
 epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000]
 lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
 log_every = 10  # epochs between stored loss values
 tolerance = 0.1  # relative final-loss gap between DA and constrained counted as similar
 
 # %%
 import time
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.core.data import data_label, load_mnist

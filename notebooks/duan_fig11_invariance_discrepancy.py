@@ -59,7 +59,7 @@ widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs),
 activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]]
 epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000]
 lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch (the text says gradient descent), else the minibatch size
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
 same_order = 10.0  # largest Gaussian-to-MNIST ratio of medians counted as the same order of magnitude
 
 # %%
@@ -68,7 +68,7 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.core import plotting
 from invlearn.core.data import data_label, load_mnist

@@ -63,7 +63,7 @@ from invlearn.duan.theory import (
     balanced_factors, closed_forms, critical_point_search, critical_points, parameter_hessian, riemannian_gradient,
     swap_descent,
 )
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 from invlearn.core.data import data_label, load_mnist
 
 NOTEBOOK = "duan_prop13_critical_points"

@@ -52,7 +52,7 @@ import torch
 from invlearn.core import plotting
 from invlearn.duan.problem import mnist_problem
 from invlearn.duan.linear import lambda_key, train_linear_methods
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 from invlearn.core.data import data_label, load_mnist

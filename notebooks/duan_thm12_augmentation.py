@@ -65,7 +65,7 @@ from invlearn.duan import plots as duan_plots
 from invlearn.duan.problem import mnist_problem, with_group
 from invlearn.duan.linear import train_linear_methods
 from invlearn.core.groups import FiniteGroup, equivalent_representation
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from invlearn.book.results import assert_checks, check_table, figure_stem, save_results
 from invlearn.core.data import data_label, load_mnist
