@@ -183,3 +183,30 @@ def test_page_without_title_figure_or_check():
 ])
 def test_setup_rule(source, expected):
     assert present.is_setup_source(source) is expected
+
+
+def test_control_sections_follow_the_check_with_their_figures():
+    nb = executed_notebook()
+    text_result = v4.new_output("execute_result", data={"text/plain": "'saved.png'"}, execution_count=1)
+    control = [
+        v4.new_markdown_cell("### Control: the claim over many seeds"),
+        _code("table = control(20)\ndisplay(table)", outputs=[v4.new_output("stream", name="stdout", text="20 seeds\n")]),
+        _code("fig = plot(table)\nsave(fig)", outputs=[text_result, _png("c")],
+              mystnb={"figure": {"caption": "C.", "name": "fig-demo-control"}}),
+    ]
+    check_at = next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Check"))
+    nb.cells[check_at:check_at] = control
+    nb.cells[7].outputs.insert(0, text_result)  # a figure cell whose last line returns text
+    present.present_page(nb, SPEC, {}, "default")
+    roles = [_role(c) for c in nb.cells]
+    sources = [c.source for c in nb.cells]
+    heading = sources.index(present.CONTROLS_HEADING)
+    assert roles.index("check") < heading < roles.index("parameters")
+    assert sources[heading + 1].startswith("### Control") and roles[heading + 1:heading + 4] == ["control"] * 3
+    moved_figure = nb.cells[heading + 3]
+    assert moved_figure.metadata["mystnb"]["figure"]["name"] == "fig-demo-control" and len(moved_figure.outputs) == 2
+    assert "hide-input" in moved_figure.metadata["tags"]
+    names = [c.metadata.get("mystnb", {}).get("figure", {}).get("name") for c in nb.cells]
+    assert names.count("fig-demo-control") == 1 and names.count("fig-demo-a") == 1
+    top_a = next(c for c in nb.cells if _role(c) == "figure")
+    assert [o["output_type"] for o in top_a.outputs] == ["display_data"]  # the text result dropped

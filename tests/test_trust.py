@@ -72,10 +72,15 @@ def test_every_notebook_declares_the_papers_data(name):
 def test_typed_number_detector_can_fail():
     record = {"metrics": {"ratio": 20.3, "eps": 4.1e-4, "n": 3, "fig": 11.0}, "parameters": {"epochs": 300}}
     assert typed_numbers("nominal leaves it 20× faster, at 4e-4", record) == [
-        "'20' equals metrics.ratio = 20.3", "'4e-4' equals metrics.eps = 0.00041"]
+        "'20×' equals metrics.ratio = 20.3", "'4e-4' equals metrics.eps = 0.00041"]
     assert typed_numbers("after 300 epochs, Fig. 11, 3 seeds, $x = 20$, `4e-4`", record) == []
     assert typed_numbers("at 5e-4, about 0.4", record) == []  # one digit: within 5 % only
+    assert typed_numbers("a 14×14 grid and 3 seeds", {"metrics": {"r": 13.6, "n": 3}}) == []  # integers: exact only
+    assert typed_numbers("found 12 dead units", {"metrics": {"dead": 12}}) == ["'12' equals metrics.dead = 12"]
+    assert typed_numbers("found 12 dead units, ratio 0.38", {"metrics": {"dead": 12, "r": 0.381}}, chapter=True) == [
+        "'0.38' equals metrics.r = 0.381"]
     assert [n[1:] for n in prose_numbers("1,000 digits, 0.38, 3×10^{-2}")] == [(1000.0, 1), (0.38, 2), (0.03, 1)]
+    assert [n[0] for n in prose_numbers("20× faster, 35 % of")] == ["20×", "35%"]
 
 
 def _result_files() -> dict[str, list[Path]]:
@@ -115,7 +120,7 @@ def test_no_result_number_typed_into_a_chapter(chapter):
     records = [json.loads(p.read_text()) for name, ps in RESULTS.items() if chapter_covers(chapter, name) for p in ps]
     if not records:
         pytest.skip("no result files")
-    hits = [hit for record in records for hit in typed_numbers(text, record)]
+    hits = [hit for record in records for hit in typed_numbers(text, record, chapter=True)]
     assert not hits, f"{chapter.name}: result numbers typed into prose: {hits}"
 
 

@@ -7,7 +7,8 @@ parameter values). The runner records the hits of each page in its result file (
 require none. Timing metrics (keys with ``seconds``, ``time``, a ``_s`` suffix) are machine-dependent, not results: skipped.
 
 What counts as a number: decimal and scientific notation (``0.38``, ``4e-4``, ``1,000``, ``3×10^{-2}``) outside math
-(``$…$``), inline code and links; a one-significant-digit number must be within 5 % of the metric. Integers of one digit are not counted (small counts), nor numbers after ``Fig.``, ``§``, ``Thm``, ``Prop``,
+(``$…$``), inline code and links; a one-significant-digit number must be within 5 % of the metric. Integers of one digit are not counted (small counts); an integer matches only an integer-valued metric exactly.
+Nor numbers after ``Fig.``, ``§``, ``Thm``, ``Prop``,
 ``Table``, ``Eq.`` and the like (references).
 """
 
@@ -70,7 +71,11 @@ def prose_numbers(text: str) -> list[tuple[str, float, int]]:
         digits = mantissa.replace(".", "").lstrip("0")
         if "." not in mantissa:
             digits = digits.rstrip("0")
-        out.append((match.group(0).strip(), value, max(len(digits), 1)))
+        written = match.group(0).strip()
+        after = text[match.end():match.end() + 4].lstrip()
+        if after[:1] in ("×", "%") and not match.group(2) and not after[1:2].strip().isdigit():
+            written += after[0]  # a ratio or a percentage: a result even when written as an integer
+        out.append((written, value, max(len(digits), 1)))
     return out
 
 
@@ -97,18 +102,30 @@ def _equal_as_written(written: float, digits: int, metric: float) -> bool:
     return digits > 1 or math.isclose(abs(metric), abs(written), rel_tol=0.05)
 
 
-def typed_numbers(markdown: str, record: Mapping[str, Any]) -> list[str]:
-    """The numbers of ``markdown`` equal, to the digits written, to a metric of the result ``record`` that is not
-    also one of the run's parameter values: ``["'0.38' equals metrics.ratio = 0.3812", …]``."""
-    parameter_values = {v for _, v in _leaves(record.get("parameters") or {})}
+def typed_numbers(markdown: str, record: Mapping[str, Any], *, chapter: bool = False,
+                  known: frozenset[float] = frozenset()) -> list[str]:
+    """The numbers of ``markdown`` equal to a metric of the result ``record`` that are not one of the run's parameter
+    values (nor in ``known``): ``["'0.38' equals metrics.ratio = 0.3812", …]``.
+
+    A number written with a decimal point or an exponent matches a metric that rounds to it at its significant
+    digits; an integer matches an integer-valued metric exactly (a count typed into prose), never a rounded float,
+    unless it is written as a ratio or percentage (``20×``, ``35%``).
+    ``chapter=True`` (a chapter page speaking of many figures and of the paper's constants) matches only numbers
+    written with two or more significant digits and a decimal point or exponent.
+    """
+    parameter_values = {v for _, v in _leaves(record.get("parameters") or {})} | set(known)
     metrics = sorted((k, v) for k, v in _leaves(record.get("metrics") or {})
                      if v not in parameter_values and not _TIMING.search(k))
     hits = []
     for written, value, digits in prose_numbers(markdown):
         if value in parameter_values:
             continue
+        integer = not re.search(r"[.eE×%]", written)
+        if chapter and (integer or digits < 2):
+            continue
         for key, metric in metrics:
-            if _equal_as_written(value, digits, metric):
+            equal = (metric == value and float(metric).is_integer()) if integer else _equal_as_written(value, digits, metric)
+            if equal:
                 hits.append(f"{written!r} equals metrics.{key} = {metric:.6g}")
                 break
     return hits

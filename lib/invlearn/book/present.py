@@ -7,15 +7,19 @@ metadata; the notebook source is not changed and every executed output is kept (
 1. **Title and claim** — the first markdown cell whose text starts with a level-1 (``#``) heading, with the markdown cells
    directly after it (up to the first code cell); then, given the run's result record, a "not reproduced" banner
    when a check failed and the protocol box (``paper``, or ``scaled`` with its deviations).
-2. **Figure** — every code cell with ``mystnb.figure`` metadata: a copy shows its outputs (``remove-input``) with the
-   figure's caption and label.
+2. **Figure** — every code cell with ``mystnb.figure`` metadata: a copy shows its image outputs (``remove-input``)
+   with the figure's caption and label.
 3. **What this run shows** — the *reading* cells under a generated heading: a code cell tagged ``reading`` (it
    displays Markdown computed from the run's numbers), or, untagged, a code cell whose outputs are all Markdown and
    that directly follows a markdown cell mentioning "what this run shows".
 4. **Check** — the code cells tagged ``check`` or calling ``save_results(`` / ``check_table(``: their outputs
    (``remove-input``), after the ``## Check`` markdown cell that precedes the first of them (moved here) or a
    generated ``## Check`` heading.
-5. **Parameters and code** — a generated heading, the table of the parameters of this run, then every remaining
+5. **Controls** — every *control section* (a markdown heading mentioning "control", e.g. ``### Control: …``, and
+   the cells up to the next heading), moved as a whole with its outputs under a generated ``## Controls`` heading:
+   the experiments that decide the verdicts of the findings; their code cells collapsed (``hide-input``), their
+   figures in place.
+6. **Parameters and code** — a generated heading, the table of the parameters of this run, then every remaining
    cell in source order: the ``parameters`` cell and papermill's ``injected-parameters`` cell removed
    (``remove-cell``); figure, reading and check cells with their input but their output removed (``remove-output``;
    reading and check inputs also collapsed, ``hide-input``), so nothing is shown twice and figure labels stay unique;
@@ -67,6 +71,8 @@ PARAMETERS_HEADING = "## Parameters and code"
 READING_HEADING = "## What this run shows"
 CHECK_HEADING = "## Check"
 
+CONTROLS_HEADING = "## Controls"
+_CONTROL = re.compile(r"#{1,6}\s.*\bcontrol", re.I)
 _READING_LEAD = re.compile(r"what this run shows", re.I)
 _CHECK_CALL = re.compile(r"\b(save_results|check_table)\(")
 
@@ -228,14 +234,26 @@ def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str
             break
     head, body = cells[:title_end], cells[title_end:]
 
-    figures, readings, checks, rest = [], [], [], []
+    figures, readings, checks, controls, rest = [], [], [], [], []
     check_intro = None
+    in_control = False
     for i, cell in enumerate(body):
         tags = _tags(cell)
+        heading = cell.cell_type == "markdown" and cell.source.lstrip().startswith("#")
+        if heading:
+            in_control = bool(_CONTROL.match(cell.source.lstrip().splitlines()[0]))
+        if in_control:
+            if cell.cell_type == "code":
+                _add_tags(cell, "hide-input")
+            controls.append(_mark(cell, "control"))
+            continue
         if "parameters" in tags or "injected-parameters" in tags:
             _add_tags(cell, "remove-cell")
         elif _is_figure(cell):
-            figures.append(_top_copy(cell, "figure", "figure"))
+            top = _top_copy(cell, "figure", "figure")
+            # only the image: a text result of the cell's last line would get the figure's label a second time
+            top["outputs"] = [o for o in top.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
+            figures.append(top)
             _drop_figure_metadata(cell)
             _add_tags(cell, "remove-output")
             _mark(cell, "figure-code")
@@ -270,6 +288,8 @@ def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str
         page += [markdown(READING_HEADING, "heading"), *readings]
     if checks:
         page += [check_intro or markdown(CHECK_HEADING, "heading"), *checks]
+    if controls:
+        page += [markdown(CONTROLS_HEADING, "heading"), *controls]
     page += [markdown(PARAMETERS_HEADING, "heading"), markdown(parameters_markdown(spec, params, profile), "parameters")]
     page += rest
     nb.cells = page

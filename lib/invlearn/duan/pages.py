@@ -206,8 +206,9 @@ class DASeedControl:
         epochs: ``(T,)``.
         noninvariant_norm: ``(T, S)`` ``||W_⊥||_F`` per epoch and seed.
         shape: per seed, :func:`~invlearn.duan.metrics.double_descent` of its curve.
-        initial, final: :func:`~invlearn.duan.metrics.noninvariant_parts` of the initial and final end-to-end
-            matrices against the augmented set, each ``(S,)``.
+        initial: :func:`~invlearn.duan.metrics.noninvariant_parts` of the initial end-to-end matrices against
+            the augmented set, each ``(S,)``.
+        final: the same parts of the final end-to-end matrices.
         seconds: training wall time.
     """
 
