@@ -204,7 +204,7 @@ def test_control_sections_follow_the_check_with_their_figures():
     assert roles.index("check") < heading < roles.index("parameters")
     assert sources[heading + 1].startswith("### Control") and roles[heading + 1:heading + 4] == ["control"] * 3
     moved_figure = nb.cells[heading + 3]
-    assert moved_figure.metadata["mystnb"]["figure"]["name"] == "fig-demo-control" and len(moved_figure.outputs) == 2
+    assert moved_figure.metadata["mystnb"]["figure"]["name"] == "fig-demo-control" and len(moved_figure.outputs) == 1
     assert "hide-input" in moved_figure.metadata["tags"]
     names = [c.metadata.get("mystnb", {}).get("figure", {}).get("name") for c in nb.cells]
     assert names.count("fig-demo-control") == 1 and names.count("fig-demo-a") == 1

@@ -207,6 +207,11 @@ def _top_copy(cell, role: str, suffix: str):
     return _mark(top, role)
 
 
+def _images(cell) -> list:
+    """A figure cell's image outputs: a text result of its last line would get the figure's label a second time."""
+    return [o for o in cell.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
+
+
 def _drop_figure_metadata(cell) -> None:
     mystnb = cell.get("metadata", {}).get("mystnb", {})
     mystnb.pop("figure", None)
@@ -245,14 +250,15 @@ def present_page(nb, spec: NotebookSpec, params: Mapping[str, Any], profile: str
         if in_control:
             if cell.cell_type == "code":
                 _add_tags(cell, "hide-input")
+                if _is_figure(cell):
+                    cell["outputs"] = _images(cell)
             controls.append(_mark(cell, "control"))
             continue
         if "parameters" in tags or "injected-parameters" in tags:
             _add_tags(cell, "remove-cell")
         elif _is_figure(cell):
             top = _top_copy(cell, "figure", "figure")
-            # only the image: a text result of the cell's last line would get the figure's label a second time
-            top["outputs"] = [o for o in top.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
+            top["outputs"] = _images(top)
             figures.append(top)
             _drop_figure_metadata(cell)
             _add_tags(cell, "remove-output")
