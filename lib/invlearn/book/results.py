@@ -157,9 +157,11 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def check_table(checks: Mapping[str, bool]):
-    """A two-column ``pandas.DataFrame`` (check, passed) for display on the page."""
+    """A two-column ``pandas.DataFrame`` (check, passed) for display on the page; sets pandas' display option
+    ``max_colwidth`` to ``None`` so that no check name is truncated."""
     import pandas as pd
 
+    pd.set_option("display.max_colwidth", None)  # a check's name is what it asserts: never cut it short
     return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
 
 
@@ -168,6 +170,7 @@ def findings_table(findings: Mapping[str, Any]):
     assert (values as :func:`save_results` takes them)."""
     import pandas as pd
 
+    pd.set_option("display.max_colwidth", None)  # the verdict is the point: never cut it short
     rows = [{"finding (not asserted)": name, **_finding(value)} for name, value in findings.items()]
     return pd.DataFrame(rows, columns=["finding (not asserted)", "reproduced", "verdict"])
 
