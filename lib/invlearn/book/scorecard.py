@@ -119,7 +119,10 @@ def _cell(text: str) -> str:
 
 
 def _figure(r: Mapping[str, Any]) -> str:
-    return f"{{doc}}`{_cell(r['figure'])} <{r['page']}>`" if r["page"] else _cell(r["figure"])
+    """The figure, prefixed by the paper's first author (``Duan Fig. 3``), linked to its page when there is one."""
+    author = (r["paper"].split() or [""])[0].rstrip(",")
+    text = _cell(f"{author} {r['figure']}".strip())
+    return f"{{doc}}`{text} <{r['page']}>`" if r["page"] else text
 
 
 def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
@@ -134,8 +137,8 @@ def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
                      f"{s['claims_hold']} of {made} | {s['checks_passed']} of {s['checks']} | "
                      f"{s['reproduced']} / {s['not_reproduced']} ({s['with_verdict']}) |")
     lines += ["", "## Pages", "",
-              "| figure | paper | claim (what the checks assert) | our check | protocol | profile | runtime |",
-              "|---|---|---|---|---|---|---|"]
+              "| figure | claim (what the checks assert) | our check | protocol | profile | runtime |",
+              "|---|---|---|---|---|---|"]
     for r in rows:
         mark = {"passed": "passed", "not reproduced": "**NOT REPRODUCED**", "failed": "**FAILED** (no page)",
                 "unavailable": "unavailable"}.get(r["check"], r["check"])
@@ -147,8 +150,7 @@ def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
         if protocol == "scaled":
             n = len(r["deviations"])
             protocol = f"scaled ({n} deviation{'s' if n != 1 else ''}): " + "; ".join(_cell(d) for d in r["deviations"])
-        lines.append(f"| {_figure(r)} | {_cell(r['paper'])} | {_cell(r['claim'])} | {mark} | {protocol} | "
-                     f"{r['profile']} | {r['runtime']} |")
+        lines.append(f"| {_figure(r)} | {_cell(r['claim'])} | {mark} | {protocol} | {r['profile']} | {r['runtime']} |")
     lines += ["", "## Findings", "",
               "Paper claims the pages evaluate on the same runs but do not assert. A claim that does not reproduce "
               "carries the verdict of the control experiment shown on its page.", "",
