@@ -217,7 +217,8 @@ def test_fig2_page_reads_figure_then_check_then_parameters(built_html):
     positions = fig2_reading_order(page)
     assert positions == sorted(positions), positions
     assert len(re.findall(r"<img[^>]+src=\"[^\"]+\.png\"", page)) == 1  # the figure is shown once
-    assert len(re.findall(r"<table[^>]*class=\"[^\"]*dataframe", page)) == 1  # and so is the check table
+    tables = re.findall(r"<table[^>]*class=\"[^\"]*dataframe.*?</table>", page, re.S)
+    assert tables and len(tables) == len(set(tables))  # check, findings and control tables, each shown once
     assert page.count('id="fig-duan-02"') == 1
     assert "Parameters and code" in page
 

@@ -76,6 +76,7 @@ def test_typed_number_detector_can_fail():
     assert typed_numbers("after 300 epochs, Fig. 11, 3 seeds, $x = 20$, `4e-4`", record) == []
     assert typed_numbers("at 5e-4, about 0.4", record) == []  # one digit: within 5 % only
     assert typed_numbers("a 14×14 grid and 3 seeds", {"metrics": {"r": 13.6, "n": 3}}) == []  # integers: exact only
+    assert typed_numbers("a ratio of 1.5×", {"metrics": {"cost_hours_per_run": 1.48}}) == []  # timings are not results
     assert typed_numbers("found 12 dead units", {"metrics": {"dead": 12}}) == ["'12' equals metrics.dead = 12"]
     assert typed_numbers("found 12 dead units, ratio 0.38", {"metrics": {"dead": 12, "r": 0.381}}, chapter=True) == [
         "'0.38' equals metrics.r = 0.381"]

@@ -4,7 +4,7 @@ The text that reads a figure must be generated from the run's numbers; a number 
 silently becomes false under another seed, profile or library change. :func:`typed_numbers` finds the numbers of a
 markdown text that equal, to the digits written, one of a result file's metrics (and are not one of the run's
 parameter values). The runner records the hits of each page in its result file (``typed_numbers``); the tests
-require none. Timing metrics (keys with ``seconds``, ``time``, a ``_s`` suffix) are machine-dependent, not results: skipped.
+require none. Timing metrics (keys with ``seconds``, ``hours``, ``time``, a ``_s`` suffix) are machine-dependent, not results: skipped.
 
 What counts as a number: decimal and scientific notation (``0.38``, ``4e-4``, ``1,000``, ``3×10^{-2}``) outside math
 (``$…$``), inline code and links; a one-significant-digit number must be within 5 % of the metric. Integers of one digit are not counted (small counts); an integer matches only an integer-valued metric exactly.
@@ -25,7 +25,7 @@ __all__ = ["notebook_markdown", "strip_code", "prose_numbers", "typed_numbers"]
 
 _REFERENCE = re.compile(r"(Fig\.|Figs\.|Figure|Figures|§|Thm|Theorem|Prop\.?|Proposition|Lemma|Eq\.|Eqs\.|Table|Sec\.|"
                         r"Section|App\.|Appendix|Cor\.|Corollary|Def\.|Definition|arXiv:?|v)\s*$")
-_TIMING = re.compile(r"(second|seconds|_s$|_s\.|time|runtime|elapsed)", re.I)
+_TIMING = re.compile(r"(second|minute|hour|_s$|_s\.|time|elapsed)", re.I)
 """Metric keys that are wall-clock timings: machine-dependent, never a result a page reads."""
 _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?(?:[eE][-−+]?\d+)?|\.\d+)(?:\s*[×x]\s*10\^?\{?([-−]?\d+)\}?)?")
 
