@@ -118,8 +118,9 @@ def protocol_markdown(record: Mapping[str, Any]) -> str:
 
 def banner_markdown(record: Mapping[str, Any]) -> str:
     """A "not reproduced" banner naming the failed checks; ``""`` when every check holds."""
-    checks = (record.get("check") or {}).get("checks") or {}
-    failed = [name for name, ok in checks.items() if not ok]
+    from invlearn.book.results import failed_checks
+
+    failed = failed_checks(record)
     if not failed:
         return ""
     lines = [":::{admonition} Not reproduced by this run", ":class: error",

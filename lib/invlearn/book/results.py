@@ -35,6 +35,7 @@ __all__ = [
     "load_results",
     "check_table",
     "findings_table",
+    "failed_checks",
     "assert_checks",
 ]
 
@@ -163,6 +164,12 @@ def check_table(checks: Mapping[str, bool]):
 
     pd.set_option("display.max_colwidth", None)  # a check's name is what it asserts: never cut it short
     return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
+
+
+def failed_checks(record: Mapping[str, Any]) -> list[str]:
+    """The names of a result record's failed checks (``[]`` when its claim holds)."""
+    check = record.get("check") or {}
+    return [name for name, ok in (check.get("checks") or {}).items() if not ok]
 
 
 def findings_table(findings: Mapping[str, Any]):

@@ -67,7 +67,7 @@ from invlearn.book import audit, deps
 from invlearn.book import protocol as protocols
 from invlearn.book.apilinks import add_library_links
 from invlearn.book.present import present_page
-from invlearn.book.results import generated_dir, repo_root
+from invlearn.book.results import failed_checks, generated_dir, repo_root
 from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV, RUN_CACHE_ENV
 
 __all__ = [
@@ -572,12 +572,6 @@ def page_lock(out_dir: Path, name: str, root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _failed_checks(record: Mapping[str, Any]) -> list[str]:
-    """The names of a result file's failed checks (``[]`` when its claim holds)."""
-    check = record.get("check") or {}
-    return [name for name, ok in (check.get("checks") or {}).items() if not ok]
-
-
 def _staging_target(path: Path, staging: Path, out_dir: Path, spec: NotebookSpec) -> Path:
     """Where a staged file goes; a variant's files named after its notebook (``<notebook>.png``,
     ``<notebook>_control.png``) are renamed after the variant, so they never replace the notebook's own."""
@@ -632,7 +626,7 @@ def _run_locked(spec: NotebookSpec, params: Mapping[str, Any], profile: str, for
         except json.JSONDecodeError:
             cached = {}
         if cached.get("cache_key") == key:
-            failed = _failed_checks(cached)
+            failed = failed_checks(cached)
             return RunOutcome(spec.name, "cached", outputs=[final_nb, final_json], reproduced=not failed,
                               failed_checks=failed)
 
@@ -705,7 +699,7 @@ def _run_locked(spec: NotebookSpec, params: Mapping[str, Any], profile: str, for
         os.replace(staged_nb, final_nb)
         os.replace(staged_record, final_json)
         failed_nb.unlink(missing_ok=True)
-        failed = _failed_checks(record)
+        failed = failed_checks(record)
         return RunOutcome(spec.name, "ok", runtime, outputs=[final_nb, final_json, *outputs], reproduced=not failed,
                           failed_checks=failed)
     finally:
