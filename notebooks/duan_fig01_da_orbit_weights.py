@@ -27,16 +27,16 @@
 # digits with the mean squared error; $W$ is recorded after every epoch.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # first initialisation seed
-n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
-epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
-lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
-rows = [0, 1, 2, 3]  # output classes shown, one panel each
-pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is shown [paper: [3, 3]]
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # first initialisation seed [allowed: ≥ 0]
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1] [allowed: ≥ 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5] [allowed: ≥ 1]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001] [allowed: > 0]
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0] [allowed: ≥ 0]
+rows = [0, 1, 2, 3]  # output classes shown, one panel each [allowed: ≥ 0, ≤ 9, len ≥ 1]
+pixel = [3, 3]  # pixel (row, column) of the 14x14 image whose rotation orbit is shown [paper: [3, 3]] [allowed: ≥ 0, ≤ 13, len 2]
 
 # %%
 import time

@@ -39,13 +39,13 @@
 
 # %% tags=["parameters"]
 sweep = "duan_fig03_lambda"  # the sweep this page collects (sweeps/<name>.yaml); the runner runs it first
-control_factor = 4  # the largest-λ control trains this many times the sweep's epochs
-ridge = 1e-06  # relative ridge of X X^T for the closed forms (spec §5)
-decrease_factor = 10.0  # the final ‖W⊥‖ must fall by more than this factor from the smallest to the largest λ
-near_invariant = 0.001  # mean ‖W⊥‖ below which a λ counts as near-invariant (recorded)
-exact_zero = 1e-06  # mean ‖W⊥‖ below which a λ would count as exactly invariant
-path_factor = 2.0  # largest trained/closed-form ‖W⊥‖ ratio (either way) counted as on the Prop 8 path
-accuracy_tolerance = 0.01  # largest accuracy gap to the hard-wired optimum counted as reaching it
+control_factor = 4  # the largest-λ control trains this many times the sweep's epochs [allowed: ≥ 1]
+ridge = 1e-06  # relative ridge of X X^T for the closed forms (spec §5) [allowed: ≥ 0]
+decrease_factor = 10.0  # the final ‖W⊥‖ must fall by more than this factor from the smallest to the largest λ [allowed: > 1]
+near_invariant = 0.001  # mean ‖W⊥‖ below which a λ counts as near-invariant (recorded) [allowed: > 0]
+exact_zero = 1e-06  # mean ‖W⊥‖ below which a λ would count as exactly invariant [allowed: > 0]
+path_factor = 2.0  # largest trained/closed-form ‖W⊥‖ ratio (either way) counted as on the Prop 8 path [allowed: ≥ 1]
+accuracy_tolerance = 0.01  # largest accuracy gap to the hard-wired optimum counted as reaching it [allowed: > 0]
 
 # %%
 import time

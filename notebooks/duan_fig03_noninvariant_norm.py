@@ -32,21 +32,21 @@
 # non-monotone shape occurs and where the non-invariant part that DA leaves lives.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
-epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
-lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
-lambdas = [0.001, 0.01, 0.1]  # regularization strengths, the MSE grid [paper: [0.001, 0.01, 0.1]]
-rise = 0.01  # minimal rise and fall of the DA curve counted as non-monotone
-ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5)
-control_seeds = 20  # initialisation seeds of the DA control (seeds 0 to control_seeds - 1, one batched program)
-toward_zero = 0.1  # final/initial ‖W⊥‖ below which DA counts as having reached near zero
-tail_fraction = 0.1  # last fraction of the epochs over which a levelled-off λ curve may move only a little
-max_drift = 0.05  # largest relative change of a levelled-off λ curve over that tail
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # first initialisation seed; DA and every λ run share the initial weights [allowed: ≥ 0]
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1] [allowed: ≥ 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5] [allowed: ≥ 1]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001] [allowed: > 0]
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0] [allowed: ≥ 0]
+lambdas = [0.001, 0.01, 0.1]  # regularization strengths, the MSE grid [paper: [0.001, 0.01, 0.1]] [allowed: > 0, len ≥ 1]
+rise = 0.01  # minimal rise and fall of the DA curve counted as non-monotone [allowed: ≥ 0]
+ridge = 1e-06  # relative ridge of X X^T for the closed-form optima (spec §5) [allowed: ≥ 0]
+control_seeds = 20  # initialisation seeds of the DA control (seeds 0 to control_seeds - 1, one batched program) [allowed: ≥ 1]
+toward_zero = 0.1  # final/initial ‖W⊥‖ below which DA counts as having reached near zero [allowed: > 0]
+tail_fraction = 0.1  # last fraction of the epochs over which a levelled-off λ curve may move only a little [allowed: > 0, ≤ 1]
+max_drift = 0.05  # largest relative change of a levelled-off λ curve over that tail [allowed: > 0]
 
 # %%
 import time

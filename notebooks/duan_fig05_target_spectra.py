@@ -36,11 +36,11 @@
 # $B(\lambda)$), float64, with the ridge $XX^T+\varepsilon I$ used consistently in $P$ and $Q$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-lam = 0.1  # λ of the regularized target in the paper's normalisation [paper: 0.1]
-ridge = 1e-06  # relative ridge of X X^T in P and Q (spec §5)
-lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for the monotonicity check
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+lam = 0.1  # λ of the regularized target in the paper's normalisation [paper: 0.1] [allowed: > 0]
+ridge = 1e-06  # relative ridge of X X^T in P and Q (spec §5) [allowed: ≥ 0]
+lambda_grid = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000000.0]  # λ values for the monotonicity check [allowed: > 0, len ≥ 2]
 
 # %%
 import time

@@ -25,17 +25,17 @@
 # Same setup and runs as {doc}`Fig. 7 <duan_fig07_training_curves_ce>`; the constrained model has proportion 1.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # first initialisation seed; DA and every λ run share the initial weights
-n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1]
-hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5]
-epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000]
-lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
-lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]]
-threshold = 0.95  # proportion whose first crossing measures how fast a curve approaches 1
-da_limit = 0.99  # final DA proportion above which DA counts as having reached 1
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # first initialisation seed; DA and every λ run share the initial weights [allowed: ≥ 0]
+n_seeds = 1  # number of initialisation seeds; the paper shows a single run [paper: 1] [allowed: ≥ 1]
+hidden = 5  # hidden width r, the rank bound of the end-to-end matrix [paper: 5] [allowed: ≥ 1]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axis [paper: 3000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001] [allowed: > 0]
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0] [allowed: ≥ 0]
+lambdas = [0.01, 0.1, 1.0]  # regularization strengths, the cross-entropy grid of the figure legends [paper: [0.01, 0.1, 1.0]] [allowed: > 0, len ≥ 1]
+threshold = 0.95  # proportion whose first crossing measures how fast a curve approaches 1 [allowed: > 0, < 1]
+da_limit = 0.99  # final DA proportion above which DA counts as having reached 1 [allowed: > 0, ≤ 1]
 
 # %%
 import time

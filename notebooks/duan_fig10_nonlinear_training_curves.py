@@ -35,19 +35,19 @@
 # program (4 programs). The y axis is each network's training loss (`nn.MSELoss`, mean over samples and outputs).
 
 # %% tags=["parameters"]
-n_samples = 4000  # training digits before augmentation: the largest that leaves 500 held-out digits in the 4,500 embedded non-9 digits [paper: 5000]
-n_test = 500  # digits kept out of training for Fig. 11, which evaluates on them [paper: 5000]
-min_test = 500  # held-out digits kept when only the 4,500 embedded non-9 digits exist
-data_seed = 0  # seed of the random draws of digits
-seed = 0  # first initialisation seed; every activation starts from the same weights of a seed
-n_seeds = 1  # number of initialisation seeds (the paper reports one run per network)
-widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs), 15 is not [paper: [7, 15]]
-activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]]
-epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000]
-lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
-log_every = 10  # epochs between stored loss values
-tolerance = 0.1  # relative final-loss gap between DA and constrained counted as similar
+n_samples = 4000  # training digits before augmentation: the largest that leaves 500 held-out digits in the 4,500 embedded non-9 digits [paper: 5000] [allowed: ≥ 1, ≤ mnist]
+n_test = 500  # digits kept out of training for Fig. 11, which evaluates on them [paper: 5000] [allowed: ≥ 1]
+min_test = 500  # held-out digits kept when only the 4,500 embedded non-9 digits exist [allowed: ≥ 1]
+data_seed = 0  # seed of the random draws of digits [allowed: ≥ 0]
+seed = 0  # first initialisation seed; every activation starts from the same weights of a seed [allowed: ≥ 0]
+n_seeds = 1  # number of initialisation seeds (the paper reports one run per network) [allowed: ≥ 1]
+widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs), 15 is not [paper: [7, 15]] [allowed: ≥ 1, len ≥ 1]
+activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]] [allowed: leaky_relu | relu | swish | tanh, len ≥ 1]
+epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001] [allowed: > 0]
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0] [allowed: ≥ 0]
+log_every = 10  # epochs between stored loss values [allowed: ≥ 1]
+tolerance = 0.1  # relative final-loss gap between DA and constrained counted as similar [allowed: > 0]
 
 # %%
 import time

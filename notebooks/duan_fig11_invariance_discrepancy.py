@@ -47,20 +47,20 @@
 # claim under both (control below). Both are 0 exactly for an invariant network.
 
 # %% tags=["parameters"]
-n_train = [1000, 4000]  # training digits before augmentation; the largest is Fig. 10's training set [paper: [1000, 5000]]
-n_test = 500  # held-out MNIST digits to evaluate on [paper: 5000]
-min_test = 500  # held-out digits kept when only the 4,500 embedded non-9 digits exist
-n_gaussian = 5000  # Gaussian evaluation points [paper: 5000]
-gaussian_seed = 0  # seed of the Gaussian points
-data_seed = 0  # seed of the random draws of digits
-seed = 0  # first initialisation seed; every activation starts from the same weights of a seed
-n_seeds = 3  # initialisation seeds per N and width (the paper reports one run per network)
-widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs), 15 is not [paper: [7, 15]]
-activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]]
-epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000]
-lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001]
-batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0]
-same_order = 10.0  # largest Gaussian-to-MNIST ratio of medians counted as the same order of magnitude
+n_train = [1000, 4000]  # training digits before augmentation; the largest is Fig. 10's training set [paper: [1000, 5000]] [allowed: ≥ 1, ≤ mnist, len ≥ 1]
+n_test = 500  # held-out MNIST digits to evaluate on [paper: 5000] [allowed: ≥ 1]
+min_test = 500  # held-out digits kept when only the 4,500 embedded non-9 digits exist [allowed: ≥ 1]
+n_gaussian = 5000  # Gaussian evaluation points [paper: 5000] [allowed: ≥ 1]
+gaussian_seed = 0  # seed of the Gaussian points [allowed: ≥ 0]
+data_seed = 0  # seed of the random draws of digits [allowed: ≥ 0]
+seed = 0  # first initialisation seed; every activation starts from the same weights of a seed [allowed: ≥ 0]
+n_seeds = 3  # initialisation seeds per N and width (the paper reports one run per network) [allowed: ≥ 1]
+widths = [7, 15]  # hidden widths: 7 is a bottleneck (fewer than the 9 outputs), 15 is not [paper: [7, 15]] [allowed: ≥ 1, len ≥ 1]
+activations = ["leaky_relu", "relu", "swish", "tanh"]  # activation functions [paper: [leaky_relu, relu, swish, tanh]] [allowed: leaky_relu | relu | swish | tanh, len ≥ 1]
+epochs = 4000  # full-batch epochs, the extent of the paper's figure axis [paper: 4000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate, betas (0.9, 0.999) [paper: 0.001] [allowed: > 0]
+batch_size = 0  # 0 for full batch, else the minibatch size (the text says gradient descent) [paper: 0] [allowed: ≥ 0]
+same_order = 10.0  # largest Gaussian-to-MNIST ratio of medians counted as the same order of magnitude [allowed: ≥ 1]
 
 # %%
 import time

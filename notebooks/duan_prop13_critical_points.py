@@ -37,16 +37,16 @@
 # gradient, the ordering (only the top block has no escape direction) and DA = hard-wiring.
 
 # %% tags=["parameters"]
-side = 4  # image side of the small problem, d_0 is side squared
-n_samples = 40  # samples of the small problem
-n_outputs = 6  # outputs d_L of the small problem
-rank = 2  # hidden width r of the small problem
-lam = 0.1  # λ of the regularized problem, paper normalisation
-data_seed = 0  # seed of the Gaussian data
-newton_starts = 20  # random starts of the formula-free search, per problem
-mnist_samples = 1000  # digits of the MNIST problems [paper: 1000]
-mnist_rank = 5  # rank of the MNIST networks [paper: 5]
-swap_t = 0.01  # parameter t of the swap curves that test for escape directions
+side = 4  # image side of the small problem, d_0 is side squared [allowed: ≥ 2]
+n_samples = 40  # samples of the small problem [allowed: ≥ 1]
+n_outputs = 6  # outputs d_L of the small problem [allowed: ≥ 1]
+rank = 2  # hidden width r of the small problem [allowed: ≥ 1]
+lam = 0.1  # λ of the regularized problem, paper normalisation [allowed: > 0]
+data_seed = 0  # seed of the Gaussian data [allowed: ≥ 0]
+newton_starts = 20  # random starts of the formula-free search, per problem [allowed: ≥ 1]
+mnist_samples = 1000  # digits of the MNIST problems [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+mnist_rank = 5  # rank of the MNIST networks [paper: 5] [allowed: ≥ 1]
+swap_t = 0.01  # parameter t of the swap curves that test for escape directions [allowed: > 0]
 
 # %%
 import math

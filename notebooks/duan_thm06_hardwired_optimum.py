@@ -31,13 +31,13 @@
 # reduced-rank regression on the orbit features (spec §5).
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # initialisation seed of the networks
-ranks = [1, 3, 5, 7]  # hidden widths r tested (the theorem holds for every r below rank Z_inv; the paper's networks have r 5)
-epochs = 3000  # full-batch epochs, the extent of the paper's figure axes [paper: 3000]
-lr = 0.01  # Adam learning rate, raised to reach the optimum within the epochs (see the note below) [paper: 0.001]
-ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # initialisation seed of the networks [allowed: ≥ 0]
+ranks = [1, 3, 5, 7]  # hidden widths r tested (the theorem holds for every r below rank Z_inv; the paper's networks have r 5) [allowed: ≥ 1, len ≥ 1]
+epochs = 3000  # full-batch epochs, the extent of the paper's figure axes [paper: 3000] [allowed: ≥ 1]
+lr = 0.01  # Adam learning rate, raised to reach the optimum within the epochs (see the note below) [paper: 0.001] [allowed: > 0]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T) [allowed: ≥ 0]
 
 # %%
 import time

@@ -31,17 +31,17 @@
 # which solve problem (7) with $9\lambda$ (mean over 9 outputs, `invlearn.duan.theory`), so they sit at $9\lambda$ on the path.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # initialisation seed of the trained networks
-hidden = 5  # rank bound r [paper: 5]
-ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
-log10_lambda_min = -6.0  # smallest λ of the closed-form grid, log10
-log10_lambda_max = 12.0  # largest λ of the closed-form grid, log10
-grid_points = 361  # points of the log grid (20 per decade)
-train_lambdas = [0.001, 0.01, 0.1]  # λ of the trained networks, MSELoss normalisation [paper: [0.001, 0.01, 0.1]]
-epochs = 3000  # full-batch epochs of the trained networks, the extent of the paper's figure axes [paper: 3000]
-lr = 0.001  # Adam learning rate [paper: 0.001]
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # initialisation seed of the trained networks [allowed: ≥ 0]
+hidden = 5  # rank bound r [paper: 5] [allowed: ≥ 1]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T) [allowed: ≥ 0]
+log10_lambda_min = -6.0  # smallest λ of the closed-form grid, log10 [allowed: ≥ -300, ≤ 300]
+log10_lambda_max = 12.0  # largest λ of the closed-form grid, log10 [allowed: ≥ -300, ≤ 300]
+grid_points = 361  # points of the log grid (20 per decade) [allowed: ≥ 2]
+train_lambdas = [0.001, 0.01, 0.1]  # λ of the trained networks, MSELoss normalisation [paper: [0.001, 0.01, 0.1]] [allowed: > 0, len ≥ 1]
+epochs = 3000  # full-batch epochs of the trained networks, the extent of the paper's figure axes [paper: 3000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate [paper: 0.001] [allowed: > 0]
 
 # %%
 import time

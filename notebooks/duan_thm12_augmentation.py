@@ -44,15 +44,15 @@
 # latter is unique). Comparing the optimal values for every $r$ also gives $\sigma_i(\overline Z^{da})=\sqrt{|\mathcal G|}\,\sigma_i(\overline Z^{inv})$.
 
 # %% tags=["parameters"]
-n_samples = 1000  # training digits drawn before augmentation [paper: 1000]
-data_seed = 0  # seed of the random draw of digits
-seed = 0  # initialisation seed of the trained networks (shared by all three)
-hidden = 5  # rank bound r [paper: 5]
-ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T)
-ramp = 1.0  # brightness ramp of the non-unitary representation, D from 1 to 1 plus ramp
-epochs = 3000  # full-batch epochs of the DA networks, the extent of the paper's figure axes [paper: 3000]
-lr = 0.001  # Adam learning rate [paper: 0.001]
-objective_tol = 0.01  # largest relative gap of a trained DA objective to its closed-form minimum
+n_samples = 1000  # training digits drawn before augmentation [paper: 1000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the random draw of digits [allowed: ≥ 0]
+seed = 0  # initialisation seed of the trained networks (shared by all three) [allowed: ≥ 0]
+hidden = 5  # rank bound r [paper: 5] [allowed: ≥ 1]
+ridge = 1e-06  # relative ridge of X X^T, our choice (the paper does not state how it handles singular X X^T) [allowed: ≥ 0]
+ramp = 1.0  # brightness ramp of the non-unitary representation, D from 1 to 1 plus ramp [allowed: ≥ 0]
+epochs = 3000  # full-batch epochs of the DA networks, the extent of the paper's figure axes [paper: 3000] [allowed: ≥ 1]
+lr = 0.001  # Adam learning rate [paper: 0.001] [allowed: > 0]
+objective_tol = 0.01  # largest relative gap of a trained DA objective to its closed-form minimum [allowed: > 0]
 
 # %%
 import time

@@ -54,20 +54,20 @@
 # here are 2 + 2 epochs on 5,000 digits with 3 runs (spec §4 "default"), and every one of these is a parameter.
 
 # %% tags=["parameters"]
-n_train = 5000  # training digits; the embedded set holds 5000 [paper: 60000]
-data_seed = 0  # seed of the permutation that selects and orders the digits
-equi_epochs = 2  # phase-1 epochs of equivariant training [paper: 250]
-aug_epochs = 2  # phase-2 epochs of augmented training over the 4 rotated copies [paper: 10]
-aug_steps = 0  # if positive, phase 2 stops after this many steps; 0 runs all aug_epochs [paper: 0]
-n_runs = 3  # runs per configuration [paper: 30]
-seed = 0  # seed of the first run; run r uses seed + r
-widths = [32, 64, 64]  # channels of the three conv layers [paper: [32, 64, 64]]
-batch_size = 100  # minibatch size of both phases [paper: 100]
-equi_lr = 0.0005  # SGD learning rate of phase 1 [paper: 0.0005]
-aug_lr = 0.00025  # SGD learning rate of phase 2, half of phase 1 [paper: 0.00025]
-orbit_complete_runs = 1  # runs that also redo the first augmented epoch with orbit-complete batches (check N3; 0 skips)
-n_eval = 1000  # digits on which loss and accuracy are logged (test split with full MNIST, else training digits)
-threads = 1  # torch threads (1 avoids OpenMP spin-waiting on shared cores; 0 keeps the runner's setting)
+n_train = 5000  # training digits; the embedded set holds 5000 [paper: 60000] [allowed: ≥ 1, ≤ mnist]
+data_seed = 0  # seed of the permutation that selects and orders the digits [allowed: ≥ 0]
+equi_epochs = 2  # phase-1 epochs of equivariant training [paper: 250] [allowed: ≥ 1]
+aug_epochs = 2  # phase-2 epochs of augmented training over the 4 rotated copies [paper: 10] [allowed: ≥ 1]
+aug_steps = 0  # if positive, phase 2 stops after this many steps; 0 runs all aug_epochs [paper: 0] [allowed: ≥ 0]
+n_runs = 3  # runs per configuration [paper: 30] [allowed: ≥ 1]
+seed = 0  # seed of the first run; run r uses seed + r [allowed: ≥ 0]
+widths = [32, 64, 64]  # channels of the three conv layers [paper: [32, 64, 64]] [allowed: ≥ 1, len 3]
+batch_size = 100  # minibatch size of both phases [paper: 100] [allowed: ≥ 1]
+equi_lr = 0.0005  # SGD learning rate of phase 1 [paper: 0.0005] [allowed: > 0]
+aug_lr = 0.00025  # SGD learning rate of phase 2, half of phase 1 [paper: 0.00025] [allowed: > 0]
+orbit_complete_runs = 1  # runs that also redo the first augmented epoch with orbit-complete batches (check N3; 0 skips) [allowed: ≥ 0]
+n_eval = 1000  # digits on which loss and accuracy are logged (test split with full MNIST, else training digits) [allowed: ≥ 1]
+threads = 1  # torch threads (1 avoids OpenMP spin-waiting on shared cores; 0 keeps the runner's setting) [allowed: ≥ 0]
 
 # %%
 import time

@@ -54,19 +54,19 @@
 # `aug_passes=25` (50 steps each); its cost is measured or extrapolated at the end of this page.
 
 # %% tags=["parameters"]
-runs = 3  # independent runs, seeds seed … seed+runs−1 [paper: 30]
-steps = 50  # full-batch gradient steps [paper: 50]
-aug_passes = 10  # augmentation passes L averaged per step [paper: 25]
-n_graphs = 1000  # graphs in the fixed data set [paper: 1000]
-lr = 0.0001  # learning rate of plain gradient descent [paper: 0.0001]
-seed = 0  # base seed of initialisation and augmentation; run r uses seed + r
-data_seed = 0  # seed of the graph data set, drawn once
-p_intra = 0.5  # edge probability inside a block [paper: 0.5]
-q_inter = 0.05  # edge probability between the blocks [paper: 0.05]
-control_seeds = 30  # initialisations whose starting gradient the control measures (the paper's number of runs)
-control_passes = 25  # single augmentation passes at the first start point, for the 1/√L control
-float_floor = 1e-05  # largest equivariant distance from E still counted as float round-off
-linear_tolerance = 0.1  # largest relative residual of a line through the origin counted as roughly linear
+runs = 3  # independent runs, seeds seed … seed+runs−1 [paper: 30] [allowed: ≥ 1]
+steps = 50  # full-batch gradient steps [paper: 50] [allowed: ≥ 1]
+aug_passes = 10  # augmentation passes L averaged per step [paper: 25] [allowed: ≥ 1]
+n_graphs = 1000  # graphs in the fixed data set [paper: 1000] [allowed: ≥ 1]
+lr = 0.0001  # learning rate of plain gradient descent [paper: 0.0001] [allowed: > 0]
+seed = 0  # base seed of initialisation and augmentation; run r uses seed + r [allowed: ≥ 0]
+data_seed = 0  # seed of the graph data set, drawn once [allowed: ≥ 0]
+p_intra = 0.5  # edge probability inside a block [paper: 0.5] [allowed: ≥ 0, ≤ 1]
+q_inter = 0.05  # edge probability between the blocks [paper: 0.05] [allowed: ≥ 0, ≤ 1]
+control_seeds = 30  # initialisations whose starting gradient the control measures (the paper's number of runs) [allowed: ≥ 1]
+control_passes = 25  # single augmentation passes at the first start point, for the 1/√L control [allowed: ≥ 1]
+float_floor = 1e-05  # largest equivariant distance from E still counted as float round-off [allowed: > 0]
+linear_tolerance = 0.1  # largest relative residual of a line through the origin counted as roughly linear [allowed: > 0]
 
 # %%
 import time

@@ -33,24 +33,24 @@
 # curves are this closed form (eq. 1) for each model's own data and initialisation — an addition, not in the paper.
 
 # %% tags=["parameters"]
-n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code) [paper: 500]
-n_models = 3  # independently initialised models in panel (a) (author's code) [paper: 3]
-n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code) [paper: 5]
-epochs = 100  # epochs of panel (a) (author's code) [paper: 100]
-component_epochs = 50  # epochs of panels (b) and (c) (author's code) [paper: 50]
-lr = 0.01  # plain SGD learning rate, no momentum (author's code) [paper: 0.01]
-batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100]
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
-seed = 0  # model k of panel (a) is initialised with seed plus k
-data_seed = 1000  # model k draws its own training set with data_seed plus k (plus 100 in b, 200 in c)
-rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate
-fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this
-flow_tolerance = 0.05  # allowed median relative gap between the simulated asymmetry loss and the flow closed form
-component_tolerance = 0.02  # allowed change or gap of a component in the decoupling and closed-form checks of (b, c)
-coincide = 0.05  # largest spread of the curves of (b, c) that counts as coinciding (the reading of the paper's panels)
-decades_claim = 2.5  # smallest decay, in decades over the run, counted as the paper's about three
-control_models = 30  # default-initialised models of the control for the decades of decay, each with its own data
-control_draws = 1000  # random draws of five data sets for the closed-form spread of the slope curves
+n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code) [paper: 500] [allowed: ≥ 1]
+n_models = 3  # independently initialised models in panel (a) (author's code) [paper: 3] [allowed: ≥ 1]
+n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code) [paper: 5] [allowed: ≥ 1]
+epochs = 100  # epochs of panel (a) (author's code) [paper: 100] [allowed: ≥ 1]
+component_epochs = 50  # epochs of panels (b) and (c) (author's code) [paper: 50] [allowed: ≥ 1]
+lr = 0.01  # plain SGD learning rate, no momentum (author's code) [paper: 0.01] [allowed: > 0]
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100] [allowed: ≥ 1]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100] [allowed: ≥ 1]
+seed = 0  # model k of panel (a) is initialised with seed plus k [allowed: ≥ 0]
+data_seed = 1000  # model k draws its own training set with data_seed plus k (plus 100 in b, 200 in c) [allowed: ≥ 0]
+rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate [allowed: > 0]
+fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this [allowed: > 0]
+flow_tolerance = 0.05  # allowed median relative gap between the simulated asymmetry loss and the flow closed form [allowed: > 0]
+component_tolerance = 0.02  # allowed change or gap of a component in the decoupling and closed-form checks of (b, c) [allowed: > 0]
+coincide = 0.05  # largest spread of the curves of (b, c) that counts as coinciding (the reading of the paper's panels) [allowed: > 0]
+decades_claim = 2.5  # smallest decay, in decades over the run, counted as the paper's about three [allowed: > 0]
+control_models = 30  # default-initialised models of the control for the decades of decay, each with its own data [allowed: ≥ 1]
+control_draws = 1000  # random draws of five data sets for the closed-form spread of the slope curves [allowed: ≥ 1]
 
 # %%
 import time

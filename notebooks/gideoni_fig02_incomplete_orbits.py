@@ -35,17 +35,17 @@
 # recursion $w\leftarrow w-\frac{2\eta}{20}A^\top(Aw-y)$ with $A=[1,x,y]$, drawn dashed (an addition).
 
 # %% tags=["parameters"]
-n_points = 20  # training points, without their swapped copies [paper: 20]
-n_models = 3  # independently initialised models, each with its own data (author's code) [paper: 3]
-epochs = 1000  # epochs, each one full-batch step (author's code, 10x the other figures; the paper says only increased) [paper: 1000]
-lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
-batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code) [paper: 100]
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
-seed = 0  # model k is initialised with seed plus k
-data_seed = 2000  # model k draws its 20 points with data_seed plus k
-recursion_tolerance = 0.0001  # allowed largest gap between trained weights and the float64 recursion
-limit_tolerance = 1e-06  # allowed largest gap between the least-squares limit and the symmetric (0, 1, 1)
-control_models = 50  # data sets and default initialisations of the control, run through the exact recursion
+n_points = 20  # training points, without their swapped copies [paper: 20] [allowed: ≥ 1]
+n_models = 3  # independently initialised models, each with its own data (author's code) [paper: 3] [allowed: ≥ 1]
+epochs = 1000  # epochs, each one full-batch step (author's code, 10x the other figures; the paper says only increased) [paper: 1000] [allowed: ≥ 1]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01] [allowed: > 0]
+batch_size = 100  # minibatch size; larger than n_points, so every epoch is a full-batch step (author's code) [paper: 100] [allowed: ≥ 1]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100] [allowed: ≥ 1]
+seed = 0  # model k is initialised with seed plus k [allowed: ≥ 0]
+data_seed = 2000  # model k draws its 20 points with data_seed plus k [allowed: ≥ 0]
+recursion_tolerance = 0.0001  # allowed largest gap between trained weights and the float64 recursion [allowed: > 0]
+limit_tolerance = 1e-06  # allowed largest gap between the least-squares limit and the symmetric (0, 1, 1) [allowed: > 0]
+control_models = 50  # data sets and default initialisations of the control, run through the exact recursion [allowed: ≥ 1]
 
 # %%
 from IPython.display import display

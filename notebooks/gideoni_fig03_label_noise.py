@@ -31,22 +31,22 @@
 # disappear.
 
 # %% tags=["parameters"]
-noise_stds = [0.0, 0.1, 0.3, 0.5]  # label-noise standard deviations; the author's code also ran 0.7 [paper: standard deviations as high as 0.5]
-noise_per = "copy"  # copy draws noise per row as the author's code does; orbit draws it once per orbit [paper: "copy"]
-n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code) [paper: 500]
-epochs = 100  # epochs (author's code) [paper: 100]
-lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
-batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100]
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
-seed = 0  # the model of noise level k is initialised with seed plus k
-data_seed = 3000  # the model of noise level k draws its data and noise with data_seed plus k
-rate_tolerance = 0.15  # allowed relative gap between the early fitted rate and the noise-free rate
-plateau_tolerance = 0.3  # allowed relative gap between the final loss and the plateau |w*|/2
-final_epochs = 10  # the final loss is the mean of the exact asymmetry loss over this many last epochs
-early_factor = 10  # early epochs for the rate fit: the flow curve is this many times above its plateau
-flow_tolerance = 0.1  # allowed median relative gap between the simulated asymmetry loss and the flow closed form
-plateau_visible = 0.001  # scale of the mini-batch floor region; below it the plateau tolerance is absolute
-control_draws = 2000  # noise draws per level for the closed-form distribution of the plateaus
+noise_stds = [0.0, 0.1, 0.3, 0.5]  # label-noise standard deviations; the author's code also ran 0.7 [paper: standard deviations as high as 0.5] [allowed: ≥ 0, len ≥ 1]
+noise_per = "copy"  # copy draws noise per row as the author's code does; orbit draws it once per orbit [paper: "copy"] [allowed: copy | orbit]
+n_base = 500  # base points per data set; with their mirrors N is 1000 (author's code) [paper: 500] [allowed: ≥ 1]
+epochs = 100  # epochs (author's code) [paper: 100] [allowed: ≥ 1]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01] [allowed: > 0]
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100] [allowed: ≥ 1]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100] [allowed: ≥ 1]
+seed = 0  # the model of noise level k is initialised with seed plus k [allowed: ≥ 0]
+data_seed = 3000  # the model of noise level k draws its data and noise with data_seed plus k [allowed: ≥ 0]
+rate_tolerance = 0.15  # allowed relative gap between the early fitted rate and the noise-free rate [allowed: > 0]
+plateau_tolerance = 0.3  # allowed relative gap between the final loss and the plateau |w*|/2 [allowed: > 0]
+final_epochs = 10  # the final loss is the mean of the exact asymmetry loss over this many last epochs [allowed: ≥ 1]
+early_factor = 10  # early epochs for the rate fit: the flow curve is this many times above its plateau [allowed: > 1]
+flow_tolerance = 0.1  # allowed median relative gap between the simulated asymmetry loss and the flow closed form [allowed: > 0]
+plateau_visible = 0.001  # scale of the mini-batch floor region; below it the plateau tolerance is absolute [allowed: > 0]
+control_draws = 2000  # noise draws per level for the closed-form distribution of the plateaus [allowed: ≥ 1]
 
 # %%
 import time

@@ -32,21 +32,21 @@
 # on the stacked data) for each model's data and initialisation (an addition).
 
 # %% tags=["parameters"]
-labels = "y2x2"  # y2x2 gives labels (y², x²) as in the paper; yx gives (y, x) as in the author's code [paper: y2x2]
-n_base = 500  # base points per data set; with their swaps N is 1000 (author's code) [paper: 500]
-n_models = 3  # default-initialised models in panel (a) (author's code) [paper: 3]
-n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code) [paper: 5]
-epochs = 100  # epochs (author's code) [paper: 100]
-lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01]
-batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100]
-mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100]
-seed = 0  # model k of panel (a) is initialised with seed plus k
-data_seed = 4000  # model k draws its own data with data_seed plus k (plus 100 in b, 200 in c)
-rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate
-fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this
-flow_tolerance = 0.05  # allowed median relative gap between the simulated asymmetry loss and the flow closed form
-coupling_tolerance = 0.02  # allowed change of one part when the other part's initial values change
-component_tolerance = 0.05  # allowed gap between a component of (b, c) and the flow closed form
+labels = "y2x2"  # y2x2 gives labels (y², x²) as in the paper; yx gives (y, x) as in the author's code [paper: y2x2] [allowed: y2x2 | yx]
+n_base = 500  # base points per data set; with their swaps N is 1000 (author's code) [paper: 500] [allowed: ≥ 1]
+n_models = 3  # default-initialised models in panel (a) (author's code) [paper: 3] [allowed: ≥ 1]
+n_component_models = 5  # hand-initialised models per panel (b) and (c), k from 0 (author's code) [paper: 5] [allowed: ≥ 1]
+epochs = 100  # epochs (author's code) [paper: 100] [allowed: ≥ 1]
+lr = 0.01  # plain SGD learning rate (author's code) [paper: 0.01] [allowed: > 0]
+batch_size = 100  # minibatch size, reshuffled every epoch (author's code) [paper: 100] [allowed: ≥ 1]
+mc_points = 100  # fresh uniform points per epoch for the Monte-Carlo asymmetry loss (author's code) [paper: 100] [allowed: ≥ 1]
+seed = 0  # model k of panel (a) is initialised with seed plus k [allowed: ≥ 0]
+data_seed = 4000  # model k draws its own data with data_seed plus k (plus 100 in b, 200 in c) [allowed: ≥ 0]
+rate_tolerance = 0.15  # allowed relative gap between fitted and predicted decay rate [allowed: > 0]
+fit_above = 0.001  # decay rates are fitted on the epochs whose asymmetry loss exceeds this [allowed: > 0]
+flow_tolerance = 0.05  # allowed median relative gap between the simulated asymmetry loss and the flow closed form [allowed: > 0]
+coupling_tolerance = 0.02  # allowed change of one part when the other part's initial values change [allowed: > 0]
+component_tolerance = 0.05  # allowed gap between a component of (b, c) and the flow closed form [allowed: > 0]
 
 # %%
 import time

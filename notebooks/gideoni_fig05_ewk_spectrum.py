@@ -29,19 +29,19 @@
 # Per-sample gradients are computed with `torch.func.vmap(grad(...))` in chunks.
 
 # %% tags=["parameters"]
-n_points = 100000  # inputs [paper: 100000]
-hidden = 100  # hidden ReLU units; 3 * hidden + 2 * hidden + 1 parameters [paper: 100]
-domain = "symmetric"  # symmetric draws inputs from U[-1, 1)^3 as the author's code; unit from [0, 1)^3 as the caption [paper: unit]
-precision = "float32"  # float32 with a general eigensolver as the author's code; float64 uses eigvalsh [paper: "float32"]
-threshold = 0.2  # eigenvalue threshold of the caption [paper: 0.2]
-fraction_low = 0.3  # smallest fraction below the threshold accepted as about a third
-fraction_high = 0.4  # largest fraction below the threshold accepted as about a third
-precision_tolerance = 0.02  # allowed difference of the fraction between float32 and float64
-zero_share_paper = 0.02  # share of exactly-zero eigenvalues in the caption [paper: 0.02]
-bins = 30  # log-spaced histogram bins from the smallest to the largest nonzero eigenvalue (author's code)
-seed = 0  # initialisation seed of the MLP
-data_seed = 5000  # seed of the input draw
-control_networks = 2000  # default-initialised networks of the control on the number of dead units
+n_points = 100000  # inputs [paper: 100000] [allowed: ≥ 1]
+hidden = 100  # hidden ReLU units; 3 * hidden + 2 * hidden + 1 parameters [paper: 100] [allowed: ≥ 1]
+domain = "symmetric"  # symmetric draws inputs from U[-1, 1)^3 as the author's code; unit from [0, 1)^3 as the caption [paper: unit] [allowed: symmetric | unit]
+precision = "float32"  # float32 with a general eigensolver as the author's code; float64 uses eigvalsh [paper: "float32"] [allowed: float32 | float64]
+threshold = 0.2  # eigenvalue threshold of the caption [paper: 0.2] [allowed: > 0]
+fraction_low = 0.3  # smallest fraction below the threshold accepted as about a third [allowed: ≥ 0, ≤ 1]
+fraction_high = 0.4  # largest fraction below the threshold accepted as about a third [allowed: ≥ 0, ≤ 1]
+precision_tolerance = 0.02  # allowed difference of the fraction between float32 and float64 [allowed: > 0]
+zero_share_paper = 0.02  # share of exactly-zero eigenvalues in the caption [paper: 0.02] [allowed: ≥ 0, ≤ 1]
+bins = 30  # log-spaced histogram bins from the smallest to the largest nonzero eigenvalue (author's code) [allowed: ≥ 1]
+seed = 0  # initialisation seed of the MLP [allowed: ≥ 0]
+data_seed = 5000  # seed of the input draw [allowed: ≥ 0]
+control_networks = 2000  # default-initialised networks of the control on the number of dead units [allowed: ≥ 1]
 
 # %%
 import time

@@ -34,17 +34,17 @@
 # checks use; the table shows both beside the paper's values, as median and range over `n_seeds` networks.
 
 # %% tags=["parameters"]
-n_seeds = 3  # untrained networks, each with its own inputs; the table shows median and range [paper: 1]
-hidden = 100  # hidden ReLU units [paper: 100]
-ewk_samples_per_parameter = 100  # EWK rows: N is this times the 501 parameters (author's code) [paper: 100]
-ck_samples_per_feature = 100  # CK rows: N is this times the 100 features (author's code) [paper: 100]
-second_element = "cycle"  # cycle is the 3-cycle (1 2 3) of the paper; code is the author's [2, 1, 0], a transposition [paper: cycle]
-solver = "lstsq64"  # solver of the checks; lstsq64 is float64 SVD least squares, normal32 the author's float32 normal equations [paper: normal32]
-seed = 0  # network s is initialised with seed plus s
-data_seed = 6000  # network s draws its fit inputs with data_seed plus s and test inputs with data_seed plus 1000 plus s
-baseline_tolerance = 0.3  # allowed relative gap between our median baselines and the paper's (EWK, CK read-out)
-min_reduction = 5.0  # the paper's stated lower bound of the reduction; asserted at sizes other than the paper's
-paper_tolerance = 0.3  # allowed relative gap between a median kernelised error and the paper's
+n_seeds = 3  # untrained networks, each with its own inputs; the table shows median and range [paper: 1] [allowed: ≥ 1]
+hidden = 100  # hidden ReLU units [paper: 100] [allowed: ≥ 1]
+ewk_samples_per_parameter = 100  # EWK rows: N is this times the 501 parameters (author's code) [paper: 100] [allowed: ≥ 1]
+ck_samples_per_feature = 100  # CK rows: N is this times the 100 features (author's code) [paper: 100] [allowed: ≥ 1]
+second_element = "cycle"  # cycle is the 3-cycle (1 2 3) of the paper; code is the author's [2, 1, 0], a transposition [paper: cycle] [allowed: cycle | code]
+solver = "lstsq64"  # solver of the checks; lstsq64 is float64 SVD least squares, normal32 the author's float32 normal equations [paper: normal32] [allowed: lstsq64 | normal32]
+seed = 0  # network s is initialised with seed plus s [allowed: ≥ 0]
+data_seed = 6000  # network s draws its fit inputs with data_seed plus s and test inputs with data_seed plus 1000 plus s [allowed: ≥ 0]
+baseline_tolerance = 0.3  # allowed relative gap between our median baselines and the paper's (EWK, CK read-out) [allowed: > 0]
+min_reduction = 5.0  # the paper's stated lower bound of the reduction; asserted at sizes other than the paper's [allowed: > 0]
+paper_tolerance = 0.3  # allowed relative gap between a median kernelised error and the paper's [allowed: > 0]
 
 # %%
 import time

@@ -49,19 +49,19 @@
 # extrapolated from the measured time per step, is given at the end of the page.
 
 # %% tags=["parameters"]
-n_train = 5000  # MNIST training digits, in one fixed order; the embedded set holds 5000 [paper: 60000]
-steps = 2000  # SGD steps, cycling through the digits; 60000 is 10 epochs of full MNIST [paper: 60000]
-runs = 3  # runs per γ, seeds seed … seed+runs−1 [paper: 30]
-gammas = [0.01, 1.0, 100.0]  # penalty weights γ; the paper's values are not known (our choice)
-lr = 0.001  # SGD step size η [paper: 0.001]
-batch_size = 10  # digits per step [paper: 10]
-widths = [16, 16]  # channels of the two conv layers [paper: [16, 16]]
-sigma = 0.001  # standard deviation of the off-E start perturbation per weight entry [paper: 0.001]
-seed = 0  # base seed of initialisation, perturbations and rotations; run r uses seed + r
-data_seed = 0  # seed of the one fixed permutation of the digits
-n4_window = 20  # steps over which the N4 check compares the augmented median with d0 (1 − ηγ)^k
-n4_tolerance = 0.1  # largest relative deviation from d0 (1 − ηγ)^k accepted in that window
-threads = 1  # torch CPU threads for training (one is fastest for these small batches on a shared machine)
+n_train = 5000  # MNIST training digits, in one fixed order; the embedded set holds 5000 [paper: 60000] [allowed: ≥ 1, ≤ mnist]
+steps = 2000  # SGD steps, cycling through the digits; 60000 is 10 epochs of full MNIST [paper: 60000] [allowed: ≥ 1]
+runs = 3  # runs per γ, seeds seed … seed+runs−1 [paper: 30] [allowed: ≥ 1]
+gammas = [0.01, 1.0, 100.0]  # penalty weights γ; the paper's values are not known (our choice) [allowed: ≥ 0, len ≥ 1]
+lr = 0.001  # SGD step size η [paper: 0.001] [allowed: > 0]
+batch_size = 10  # digits per step [paper: 10] [allowed: ≥ 1]
+widths = [16, 16]  # channels of the two conv layers [paper: [16, 16]] [allowed: ≥ 1, len 2]
+sigma = 0.001  # standard deviation of the off-E start perturbation per weight entry [paper: 0.001] [allowed: ≥ 0]
+seed = 0  # base seed of initialisation, perturbations and rotations; run r uses seed + r [allowed: ≥ 0]
+data_seed = 0  # seed of the one fixed permutation of the digits [allowed: ≥ 0]
+n4_window = 20  # steps over which the N4 check compares the augmented median with d0 (1 − ηγ)^k [allowed: ≥ 1]
+n4_tolerance = 0.1  # largest relative deviation from d0 (1 − ηγ)^k accepted in that window [allowed: > 0]
+threads = 1  # torch CPU threads for training (one is fastest for these small batches on a shared machine) [allowed: ≥ 0]
 
 # %%
 import time

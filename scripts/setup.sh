@@ -18,6 +18,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   fi
   echo "$digest" > "$stamp"
 fi
+# JupyterLab in .venv opens the jupytext scripts notebooks/*.py as notebooks on a double click (jupytext.toml pairs
+# each with runs/jupyter/<name>.ipynb, which keeps the outputs of a Jupyter session out of notebooks/).
+settings=.venv/share/jupyter/lab/settings
+mkdir -p "$settings"
+cat > "$settings/overrides.json" <<'JSON'
+{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}
+JSON
 # Kernels talk to their clients over loopback.
 if command -v ip >/dev/null 2>&1 && ! ip link show lo 2>/dev/null | grep -q UP; then
   ip link set lo up 2>/dev/null || true

@@ -1,6 +1,7 @@
 """Every notebook under the quick profile, then the strict book build, in a copy of the book
 (so that a reader's paper-profile outputs in book/generated/ are never overwritten)."""
 
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ NOTEBOOKS = sorted(SPECS)  # notebooks and variants
 
 
 def _copy_book(dest: Path) -> Path:
-    for name in ("_config.yml", "_toc.yml"):
+    for name in ("_config.yml", "_toc.yml", "jupytext.toml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
     shutil.copytree(ROOT / "sweeps", dest / "sweeps")
@@ -98,6 +99,94 @@ def test_fig2_result_file_schema(quick_book):
         curve = record["series"][name]
         assert len(curve) == epochs + 1 and curve[-1] == record["metrics"]["final_accuracy"][name]
         assert all(0 <= v <= 1 for v in curve)
+
+
+# --- clients: every way a researcher reruns a page leaves the book's outputs as they are ----------------------
+
+CLIENT_PAGE = "duan_fig05_target_spectra"  # closed forms only: the cheapest page at its defaults (the script run)
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_every_client_leaves_the_books_outputs_byte_identical(quick_book, tmp_path):
+    """``invlearn run -p``, the plain papermill command on a jupytext-converted notebook, ``python
+    notebooks/<name>.py``, and JupyterLab (its jupytext contents manager opens and saves the ``.py`` as a notebook;
+    the paired ``.ipynb`` executes) each run the page and write its result file to a scratch folder; the book's
+    outputs stay byte-identical and the scorecard still builds."""
+    gen = quick_book / "book" / "generated"
+    before = _tree_digest(gen)
+    assert f"{CLIENT_PAGE}.json" in before
+    page = f"notebooks/{CLIENT_PAGE}.py"
+    scratch = quick_book / "runs" / "interactive" / f"{CLIENT_PAGE}.json"
+
+    # invlearn run with an override: an exploration run into runs/<page>/<profile>-<digest>/
+    result = invlearn("run", CLIENT_PAGE, "-p", "n_samples=200", cwd=quick_book)
+    assert result.returncode == 0, result.stderr
+    folder = Path(re.search(rf"{CLIENT_PAGE}: (\S+)", result.stderr).group(1))
+    assert folder.parent == quick_book / "runs" / CLIENT_PAGE
+    assert json.loads((folder / f"{CLIENT_PAGE}.json").read_text())["parameters"] == {"n_samples": 200}
+
+    # the plain papermill command on the notebook converted by jupytext
+    subprocess.run([_tool("jupytext"), "--to", "ipynb", page, "-o", str(tmp_path / "in.ipynb")], cwd=quick_book,
+                   check=True, capture_output=True)
+    result = subprocess.run([_tool("papermill"), str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"),
+                             "-p", "n_samples", "200"], cwd=quick_book, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert scratch.is_file() and json.loads(scratch.read_text())["metrics"]
+    scratch.unlink()
+
+    # the notebook as a script
+    result = subprocess.run([sys.executable, page], cwd=quick_book, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"result file: {scratch}" in result.stdout and scratch.is_file()
+    scratch.unlink()
+
+    # JupyterLab: open the .py as a notebook and save it (jupytext.toml pairs it with runs/jupyter/<name>.ipynb),
+    # then execute the paired notebook as a Jupyter session would (its kernel runs in runs/jupyter/)
+    from jupytext.contentsmanager import TextFileContentsManager
+
+    manager = TextFileContentsManager(root_dir=str(quick_book))
+    model = manager.get(page)
+    assert model["type"] == "notebook"
+    manager.save(model, page)
+    paired = quick_book / "runs" / "jupyter" / f"{CLIENT_PAGE}.ipynb"
+    assert paired.is_file()
+    saved = runner.read_spec(quick_book / page)  # a notebook saved by JupyterLab still reads as the same page
+    assert saved.parameters == SPECS[CLIENT_PAGE].parameters and saved.data == SPECS[CLIENT_PAGE].data
+    assert runner.light_spec(quick_book / page).parameters == saved.parameters
+    result = subprocess.run([_tool("jupyter"), "nbconvert", "--to", "notebook", "--execute", str(paired),
+                             "--output", "executed"], cwd=quick_book, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert scratch.is_file()
+
+    assert _tree_digest(gen) == before
+    assert invlearn("scorecard", cwd=quick_book).returncode == 0
+
+
+DETERMINISM_PAGES = ("duan_fig02_training_curves", "gideoni_fig01_reflection_decay")  # Adam full batch; SGD with reshuffles
+
+
+@pytest.mark.parametrize("name", DETERMINISM_PAGES)
+def test_same_page_and_parameters_give_identical_series(quick_book, name):
+    """Two runs of one page with the same parameters, threads and no stored training runs give identical
+    series and metrics (CPU)."""
+    env = {**os.environ, "INVLEARN_RUN_CACHE": "off", "OMP_NUM_THREADS": "1"}
+    records = []
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-m", "invlearn", "run", name, "--profile", "quick", "--force"],
+                                cwd=quick_book, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        folder = Path(re.search(rf"{name}: (\S+)", result.stderr).group(1))
+        records.append(json.loads((folder / f"{name}.json").read_text()))
+    assert records[0]["series"] == records[1]["series"] and records[0]["metrics"] == records[1]["metrics"]
+    assert records[0]["series"]
 
 
 def _toc_files(toc: dict) -> list[str]:

@@ -100,13 +100,15 @@ def write_idx(folder: Path, n: int = 3) -> None:
     for prefix in ("train", "t10k"):
         pixels = bytes((7 * i) % 256 for i in range(n * 28 * 28))
         (folder / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">HBBIII", 0, 8, 3, n, 28, 28) + pixels)
-        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">HBBI", 0, 8, 1, n) + bytes(range(n)))
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">HBBI", 0, 8, 1, n) + bytes(i % 10 for i in range(n)))
 
 
 def test_full_mnist_appearing_changes_the_mnist_pages_only(library, tmp_path, monkeypatch):
     before = keys(library)
     folder = tmp_path / "mnist"
-    write_idx(folder / "MNIST" / "raw")  # torchvision's layout below the folder named by the variable
+    # torchvision's layout below the folder named by the variable; as many digits as the embedded set, so that every
+    # quick-profile size is allowed ([allowed: ≤ mnist])
+    write_idx(folder / "MNIST" / "raw", n=5000)
     monkeypatch.setenv(datasource.MNIST_ENV, str(folder))
     with_mnist = keys(library)
     assert changed(before, with_mnist) == MNIST_PAGES

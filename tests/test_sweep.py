@@ -31,7 +31,7 @@ quick:
 def book(tmp_path: Path) -> Path:
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
     (tmp_path / "notebooks" / "profiles").mkdir(parents=True)
-    (tmp_path / "notebooks" / "tiny.py").write_text(TINY.replace("value = 2  #", "value = 2  # the value\nseed = 0  #"))
+    (tmp_path / "notebooks" / "tiny.py").write_text(TINY.replace("scale = 1.5  #", "seed = 0  # a seed [allowed: ≥ 0]\nscale = 1.5  #"))
     (tmp_path / "notebooks" / "profiles" / "quick.yaml").write_text("tiny:\n  sleep: 0.0\n")
     (tmp_path / "sweeps").mkdir()
     (tmp_path / "sweeps" / "values.yaml").write_text(SWEEP_FILE)
@@ -93,7 +93,9 @@ def test_invalid_sweeps_are_rejected(book, spec, message):
 
 def test_cli_rejects_invalid_grid_before_anything_runs(book):
     for args, message in [(["--grid", "value=1,abc"], "expects int"), (["--grid", "nosuch=1,2"], "unknown parameter"),
-                          (["--seeds", "2", "-p", "value=x"], "expects int"), ([], "not a sweep file")]:
+                          (["--seeds", "2", "-p", "value=x"], "expects int"), ([], "not a sweep file"),
+                          (["--grid", "value=1,0"], "0 is not ≥ 1. Allowed: ≥ 1, ≤ 100"),
+                          (["--grid", "value=1,2", "-p", "scale=-1"], "-1.0 is not > 0")]:
         result = invlearn("sweep", "tiny", *args, cwd=book)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     (book / "sweeps" / "bad.yaml").write_text("notebook: tiny\ngrid: {value: [1, 2.5]}\n")

@@ -92,7 +92,8 @@ def _cmd_list() -> int:
             continue
         for p in spec.parameters.values():
             paper = "not stated" if p.paper == protocols.NOT_STATED else protocols.format_value(p.paper)
-            print(f"    {p.name} = {p.default!r}  ({p.type_name}; paper: {paper})  {p.help}")
+            allowed = f"; allowed: {p.allowed.text}" if p.allowed else ""
+            print(f"    {p.name} = {p.default!r}  ({p.type_name}; paper: {paper}{allowed})  {p.help}")
     return 0
 
 
@@ -208,10 +209,12 @@ def scratch_folder(root: Path, name: str, profile: str, params: dict[str, Any]) 
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    overrides = dict(runner.parse_assignment(text) for text in args.param)
+    # Validate names, types and allowed values first from the notebooks' text (fast), then read them fully.
+    for spec in _select(args, runner.light_discover()):
+        runner.resolve_parameters(spec, args.profile, overrides)
     specs = runner.discover()
     selected = _select(args, specs)
-    overrides = dict(runner.parse_assignment(text) for text in args.param)
-    # Validate everything before any kernel starts.
     plan: list[tuple[runner.NotebookSpec, dict[str, Any]]] = [
         (spec, runner.resolve_parameters(spec, args.profile, overrides)) for spec in selected
     ]

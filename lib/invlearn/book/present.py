@@ -78,16 +78,17 @@ _CHECK_CALL = re.compile(r"\b(save_results|check_table)\(")
 
 
 def parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: str) -> str:
-    """The table of a run's parameters: this run | our default | paper | meaning. A value of this run that differs
-    from the paper's stated value is in bold; "not stated" marks a parameter the paper leaves open."""
+    """The table of a run's parameters: this run | our default | paper | allowed | meaning. A value of this run that
+    differs from the paper's stated value is in bold; "not stated" marks a parameter the paper leaves open;
+    "allowed" gives the values a run may set (:mod:`invlearn.book.allowed`)."""
     from invlearn.book.protocol import NOT_STATED, same_value
 
     rows = [
         f"**Parameters of this run** (profile `{profile}`; values of this run that differ from the paper's are in "
         f"bold; rerun with `invlearn run {spec.name} -p name=value`, or `--profile paper` for every paper value):",
         "",
-        "| parameter | this run | our default | paper | meaning |",
-        "|---|---|---|---|---|",
+        "| parameter | this run | our default | paper | allowed | meaning |",
+        "|---|---|---|---|---|---|",
     ]
     for p in spec.parameters.values():
         value = params.get(p.name, p.default)
@@ -98,7 +99,8 @@ def parameters_markdown(spec: NotebookSpec, params: Mapping[str, Any], profile: 
             paper = f"`{p.paper!r}`" if not isinstance(p.paper, str) else p.paper.replace("|", "/")
             if not same_value(value, p.paper):
                 shown = f"**{shown}**"
-        rows.append(f"| `{p.name}` | {shown} | `{p.default!r}` | {paper} | {p.help.replace('|', '/')} |")
+        allowed = p.allowed.text.replace("|", "or") if p.allowed else "any"
+        rows.append(f"| `{p.name}` | {shown} | `{p.default!r}` | {paper} | {allowed} | {p.help.replace('|', '/')} |")
     return "\n".join(rows)
 
 

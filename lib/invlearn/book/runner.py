@@ -53,6 +53,7 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -63,12 +64,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invlearn.book import allowed as allowed_values
 from invlearn.book import audit, deps
 from invlearn.book import protocol as protocols
 from invlearn.book.apilinks import add_library_links
 from invlearn.book.present import present_page
 from invlearn.book.results import failed_checks, generated_dir, repo_root
-from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV, RUN_CACHE_ENV
+from invlearn.core.settings import CHECKS_ENV, OUTPUT_ENV, PROFILE_ENV, PROGRESS_ENV, RUN_CACHE_ENV, RUN_CACHE_OFF
 
 __all__ = [
     "Parameter",
@@ -100,6 +102,20 @@ DEFAULT_PROFILE = "default"
 PACKAGES = ("invlearn", "torch", "numpy", "matplotlib", "seaborn", "papermill", "jupytext", "jupyter-book")
 
 
+class _Unbounded(dict):
+    """Data-source sizes for checking a notebook's own defaults: every size is unbounded (the sizes depend on
+    the machine; a run's values are checked against the real ones)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> float:
+        return math.inf
+
+
+_NO_SIZES = _Unbounded()
+
+
 class ParameterError(ValueError):
     """An unknown parameter name or a value whose type does not match the default's."""
 
@@ -115,6 +131,22 @@ class Parameter:
     type_name: str
     help: str
     paper: Any = protocols.NOT_STATED
+    allowed: allowed_values.Allowed = allowed_values.Allowed()
+    """The values a run may set, from the comment's ``[allowed: …]`` (see :mod:`invlearn.book.allowed`)."""
+
+    @classmethod
+    def from_comment(cls, name: str, default: Any, comment: str) -> Parameter:
+        """A parameter from its literal default and its comment (``meaning [paper: …] [allowed: …]``).
+
+        Raises:
+            ValueError: an unreadable ``[allowed: …]`` or ``[paper: …]``, or a default outside its allowed values.
+        """
+        rest, allowed = allowed_values.split_allowed(comment)
+        help_text, paper = protocols.split_comment(rest)
+        why = allowed_values.violation(allowed, default, sizes=_NO_SIZES)
+        if why:
+            raise ValueError(f"parameter {name!r}: the default {default!r} is outside [allowed: {allowed.text}]: {why}")
+        return cls(name, default, type(default).__name__, help_text, paper, allowed)
 
 
 @dataclass(frozen=True)
@@ -248,8 +280,10 @@ def read_spec(path: str | os.PathLike) -> NotebookSpec:
             default = ast.literal_eval(info["default"])
         except (ValueError, SyntaxError) as exc:
             raise ValueError(f"{path.name}: parameter {name!r} is not a literal: {info['default']}") from exc
-        help_text, paper = protocols.split_comment(info.get("help", ""))
-        params[name] = Parameter(name, default, type(default).__name__, help_text, paper)
+        try:
+            params[name] = Parameter.from_comment(name, default, info.get("help", ""))
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from exc
     return NotebookSpec(
         name=path.stem,
         path=path,
@@ -312,11 +346,20 @@ def _type_matches(default: Any, value: Any) -> bool:
 
 
 def validate_parameters(spec: NotebookSpec, overrides: Mapping[str, Any], origin: str = "-p") -> dict[str, Any]:
-    """Check names and types of ``overrides`` against ``spec``'s defaults; ints become floats where the default is a float.
+    """Check names, types and values of ``overrides`` against ``spec``'s parameters: the type of the default
+    (ints become floats where the default is a float) and the parameter's ``[allowed: …]`` values, whose data
+    sizes are those a kernel in the repository root would find (:func:`invlearn.book.allowed.data_sizes`).
 
     Raises:
-        ParameterError: listing the valid names, or naming the expected type.
+        ParameterError: listing the valid names, naming the expected type, or giving the allowed values.
     """
+    sizes: dict[str, int] = {}
+
+    def data_sizes() -> dict[str, int]:
+        if not sizes:
+            sizes.update(allowed_values.data_sizes(cwd=spec.path.resolve().parent.parent))
+        return sizes
+
     clean = {}
     for name, value in overrides.items():
         if name not in spec.parameters:
@@ -332,6 +375,13 @@ def validate_parameters(spec: NotebookSpec, overrides: Mapping[str, Any], origin
             value = float(value)
         if isinstance(default, tuple) and isinstance(value, list):
             value = tuple(value)
+        allowed = spec.parameters[name].allowed
+        why = allowed_values.violation(allowed, value, sizes=data_sizes)
+        if why:
+            raise ParameterError(
+                f"{spec.name}: parameter {name!r} = {value!r} (from {origin}) is not allowed: {why}. "
+                f"Allowed: {allowed.text}"
+            )
         clean[name] = value
     return clean
 
@@ -421,8 +471,7 @@ def light_spec(path: str | os.PathLike) -> NotebookSpec:
     metadata, defaults and types as :func:`read_spec`, which also checks papermill's reading of the cell."""
     path = Path(path)
     meta, assigned = deps.parameter_cell(path)
-    params = {name: Parameter(name, default, type(default).__name__, *protocols.split_comment(comment))
-              for name, default, comment in assigned}
+    params = {name: Parameter.from_comment(name, default, comment) for name, default, comment in assigned}
     return NotebookSpec(name=path.stem, path=path, paper=meta.get("paper", ""), figure=meta.get("figure", ""),
                         title=meta.get("title", ""), parameters=params, data=meta.get("data"))
 
@@ -517,7 +566,11 @@ def ipc_kernel_manager(prefix: str | os.PathLike) -> type:
     """A kernel manager whose kernel talks over IPC sockets ``<prefix>-<n>`` instead of TCP ports on loopback:
     concurrent kernels cannot collide on a port, and no "running over TCP without encryption" warning is printed.
     ``prefix`` must be unique per kernel (the default, ``kernel-ipc`` in the cwd, is shared by concurrent kernels)
-    and short (a socket path has at most ~100 characters)."""
+    and short (a socket path has at most ~100 characters).
+
+    At shutdown the kernel is not sent the SIGINT that jupyter_client sends first by default: the notebook has
+    finished, and a SIGINT landing while the kernel still handles a message only makes it log "KeyboardInterrupt
+    caught in kernel". Interrupts before shutdown (an execution timeout) are sent as usual."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
@@ -525,6 +578,11 @@ def ipc_kernel_manager(prefix: str | os.PathLike) -> type:
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", str(prefix))
             super().__init__(**kwargs)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
     return IPCKernelManager
 
@@ -637,8 +695,11 @@ def _run_locked(spec: NotebookSpec, params: Mapping[str, Any], profile: str, for
     sockets = _socket_prefix()
     try:
         try:
+            store = os.environ.get(RUN_CACHE_ENV, "")
+            if store.strip().lower() not in RUN_CACHE_OFF:  # a disabled store of training runs stays disabled
+                store = str(root / ".cache" / "runs")
             env = {OUTPUT_ENV: str(staging), PROGRESS_ENV: "0", CHECKS_ENV: "record",
-                   PROFILE_ENV: profile, RUN_CACHE_ENV: str(root / ".cache" / "runs"),
+                   PROFILE_ENV: profile, RUN_CACHE_ENV: store,
                    "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
             if threads:
                 env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

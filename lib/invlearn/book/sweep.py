@@ -247,7 +247,7 @@ def expand(sweep: SweepSpec, root: str | os.PathLike | None = None) -> tuple[run
         ParameterError: unknown notebook, unknown parameter, a value of the wrong type, an empty grid value list,
             ``seeds`` for a notebook without a ``seed`` parameter, or two points with the same parameters.
     """
-    specs = runner.discover(root)
+    specs = runner.light_discover(root)  # the notebooks' text suffices to validate (fast: before any kernel)
     if sweep.notebook not in specs:
         raise runner.ParameterError(f"sweep {sweep.name!r}: unknown notebook {sweep.notebook!r}; available: {', '.join(specs)}")
     spec = specs[sweep.notebook]

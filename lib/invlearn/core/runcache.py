@@ -31,12 +31,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from invlearn.core.settings import RUN_CACHE_ENV
+from invlearn.core.settings import RUN_CACHE_ENV, RUN_CACHE_OFF
 
 __all__ = ["CachedRun", "RunCache", "run_id", "source_digest", "array_digest", "default_cache_dir"]
 
 _META = "__meta__"
-_DISABLED = {"off", "0", "none", "false"}
 
 
 def default_cache_dir() -> Path | None:
@@ -44,7 +43,7 @@ def default_cache_dir() -> Path | None:
     value = os.environ.get(RUN_CACHE_ENV)
     if value is None or value == "":
         return Path.home() / ".cache" / "invlearn" / "runs"
-    if value.strip().lower() in _DISABLED:
+    if value.strip().lower() in RUN_CACHE_OFF:
         return None
     return Path(value).expanduser()
 

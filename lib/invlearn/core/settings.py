@@ -18,4 +18,7 @@ PROFILE_ENV = "INVLEARN_PROFILE"
 
 RUN_CACHE_ENV = "INVLEARN_RUN_CACHE"
 """Folder of the store of training runs shared across pages (:mod:`invlearn.core.runcache`); ``off`` disables it;
-unset: ``~/.cache/invlearn/runs``. The runner points it at ``<repo root>/.cache/runs``."""
+unset: ``~/.cache/invlearn/runs``. The runner points it at ``<repo root>/.cache/runs`` unless it is disabled."""
+
+RUN_CACHE_OFF = frozenset({"off", "0", "none", "false"})
+"""Values of :data:`RUN_CACHE_ENV` (any case) that disable the store of training runs."""
