@@ -1,7 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -213,8 +212,8 @@ display(control)
 def verdict(label):
     ok_p, num_p, k_p = rows["paper"][label]
     ok_n, num_n, k_n = rows["norm"][label]
-    parts = [f"Paper's ε_inv: {num_p}, holds in {k_p} of {S} seeds; norm ratio: {num_n}, "
-             f"{'holds' if ok_n else 'fails'} on the seed mean and in {k_n} of {S} seeds."]
+    parts = [f"Paper's ε_inv: {num_p} (seed mean), holds in {k_p} of {S} seeds; norm ratio: {num_n} (seed mean), "
+             f"{'holds' if ok_n else 'fails'} on the seed mean, holds in {k_n} of {S} seeds."]
     if ok_n and not ok_p:
         parts.append("The measure decides it: the per-output ratio is dominated by outputs whose orbit mean is near 0.")
     elif 0 < k_p < S:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["notebook_markdown", "strip_code", "prose_numbers", "typed_numbers"]
+__all__ = ["notebook_markdown", "strip_code", "prose_numbers", "typed_numbers", "is_timing", "without_timings"]
 
 _REFERENCE = re.compile(r"(Fig\.|Figs\.|Figure|Figures|§|Thm|Theorem|Prop\.?|Proposition|Lemma|Eq\.|Eqs\.|Table|Sec\.|"
                         r"Section|App\.|Appendix|Cor\.|Corollary|Def\.|Definition|arXiv:?|v)\s*$")
@@ -77,6 +77,21 @@ def prose_numbers(text: str) -> list[tuple[str, float, int]]:
             written += after[0]  # a ratio or a percentage: a result even when written as an integer
         out.append((written, value, max(len(digits), 1)))
     return out
+
+
+def is_timing(key: str) -> bool:
+    """Whether a metric key names a wall-clock timing (``train_seconds``, ``runtime_s``, ``fit_time``)."""
+    return bool(_TIMING.search(key))
+
+
+def without_timings(value: Any) -> Any:
+    """``value`` (nested mappings and lists) without the entries whose keys are timings (:func:`is_timing`): what
+    two runs of one page must agree on exactly."""
+    if isinstance(value, Mapping):
+        return {k: without_timings(v) for k, v in value.items() if not is_timing(str(k))}
+    if isinstance(value, (list, tuple)):
+        return [without_timings(v) for v in value]
+    return value
 
 
 def _leaves(value: Any) -> Iterator[tuple[str, float]]:

@@ -184,6 +184,8 @@ class _Progress:
             except (OSError, ValueError, KeyError, TypeError):
                 pass
         mean = sum(self.expected.values()) / len(self.expected) if self.expected else 30.0
+        self.basis = ("from the last recorded runtimes" if len(self.expected) == len(plan) else
+                      f"from {len(self.expected)} recorded runtimes, {mean:.0f} s for each page never run")
         self.remaining = {spec.name: self.expected.get(spec.name, mean) for spec, _ in plan}
         self.total, self.done, self.jobs = len(plan), 0, max(1, jobs)
 
@@ -191,7 +193,7 @@ class _Progress:
         eta = sum(self.remaining.values()) / min(self.jobs, max(1, len(self.remaining)))
         minutes, seconds = divmod(int(round(eta)), 60)
         print(f"[{self.done}/{self.total}] running {', '.join(running) or '-'}; ETA ≈ {minutes}:{seconds:02d} "
-              "(from the last recorded runtimes)", file=sys.stderr, flush=True)
+              f"({self.basis})", file=sys.stderr, flush=True)
 
     def finished(self, name: str) -> None:
         self.done += 1
