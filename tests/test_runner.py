@@ -27,7 +27,7 @@ TINY = '''# ---
 # ---
 
 # %% tags=["parameters"]
-value = 2  # a number written to the result file [paper: 2] [allowed: ≥ 1, ≤ 100]
+value = 2  # a number written to the result file [paper: 2] [allowed: ≥ -100, ≤ 100]
 scale = 1.5  # a float parameter [allowed: > 0]
 fail = False  # raise in the compute cell
 sleep = 0.0  # seconds to wait before writing results
@@ -63,14 +63,14 @@ def test_spec_reads_parameters_and_metadata(book):
     assert spec.figure == "Fig. 0" and spec.paper == "Nobody (2000)"
     assert spec.defaults == {"value": 2, "scale": 1.5, "fail": False, "sleep": 0.0}
     assert spec.parameters["value"].help == "a number written to the result file"
-    assert spec.parameters["value"].paper == 2 and spec.parameters["value"].allowed.text == "≥ 1, ≤ 100"
+    assert spec.parameters["value"].paper == 2 and spec.parameters["value"].allowed.text == "≥ -100, ≤ 100"
     assert not spec.parameters["fail"].allowed  # no [allowed: …]: any value of the default's type
 
 
 @pytest.mark.parametrize(
     "arg,message",
     [("nosuch=1", "unknown parameter 'nosuch'"), ("value=abc", "expects int"), ("fail=1", "expects bool"),
-     ("value=1.5", "expects int"), ("value=0", "0 is not ≥ 1. Allowed: ≥ 1, ≤ 100"),
+     ("value=1.5", "expects int"), ("value=-101", "-101 is not ≥ -100. Allowed: ≥ -100, ≤ 100"),
      ("value=101", "101 is not ≤ 100"), ("scale=0", "0.0 is not > 0. Allowed: > 0")],
 )
 def test_invalid_parameters_are_rejected_before_any_kernel(book, arg, message):

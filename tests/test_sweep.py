@@ -94,7 +94,7 @@ def test_invalid_sweeps_are_rejected(book, spec, message):
 def test_cli_rejects_invalid_grid_before_anything_runs(book):
     for args, message in [(["--grid", "value=1,abc"], "expects int"), (["--grid", "nosuch=1,2"], "unknown parameter"),
                           (["--seeds", "2", "-p", "value=x"], "expects int"), ([], "not a sweep file"),
-                          (["--grid", "value=1,0"], "0 is not ≥ 1. Allowed: ≥ 1, ≤ 100"),
+                          (["--grid", "value=1,-101"], "-101 is not ≥ -100. Allowed: ≥ -100, ≤ 100"),
                           (["--grid", "value=1,2", "-p", "scale=-1"], "-1.0 is not > 0")]:
         result = invlearn("sweep", "tiny", *args, cwd=book)
         assert result.returncode == 2 and message in result.stderr, result.stderr
