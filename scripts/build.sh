@@ -11,16 +11,23 @@ args=()
 for arg in "$@"; do
   if [ "$arg" = "--strict" ]; then strict=1; else args+=("$arg"); fi
 done
+now() { date +%s.%N; }
+t0=$(now)
 bash scripts/setup.sh
+t1=$(now)
 export PATH="$PWD/.venv/bin:$PATH"
+report=book/generated/build_report.json  # per page: runtime, cache hit, threads; phases and total (invlearn.book.report)
 status=0
-invlearn run --all --publish "${args[@]}" || status=$?
+invlearn run --all --publish --report "$report" "${args[@]}" || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
   exit "$status"  # a notebook raised (1), a bad command line (2) or an interruption (130)
 fi
+t2=$(now)
 invlearn scorecard
 rm -rf _build book/library/api  # API pages are generated afresh from the docstrings
 jupyter-book build . -W -n --keep-going
+t3=$(now)
+invlearn report "$report" --phase "install=$(awk "BEGIN {print $t1 - $t0}")" --phase "book=$(awk "BEGIN {print $t3 - $t2}")"
 echo "book: $PWD/_build/html/index.html"
 if [ "$status" -eq 3 ]; then
   echo "claims not reproduced by this build (pages made, marked on the scorecard): see the lines above" >&2

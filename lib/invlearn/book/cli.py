@@ -11,8 +11,10 @@ reproduced (a check failed; the page carries a "not reproduced" banner), 130 int
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--publish", action="store_true",
                      help="write into book/generated/ although the run has -p values or another profile (the book "
                           "build does); without it such a run writes to runs/<page>/<profile>-<digest>/")
+    run.add_argument("--report", default=None, metavar="FILE",
+                     help="write a build report: per page its runtime, cache hit, threads; the sweeps run first")
+
+    report = sub.add_parser("report", help="add phases to a build report and print its totals; or write the "
+                            "README's runtime column from it")
+    report.add_argument("file", help="a report written by 'invlearn run --report'")
+    report.add_argument("--phase", action="append", default=[], metavar="NAME=SECONDS",
+                        help="a phase of the build measured outside 'invlearn run' (install, book)")
+    report.add_argument("--readme", action="store_true", help="rewrite the README's runtime column from the report")
+    report.add_argument("--compare", default=None, metavar="OLD",
+                        help="print the ratio new/old per page and phase against an older report")
 
     status = sub.add_parser(
         "status", help="which pages are current, stale (and why), missing or failed, without running anything",
@@ -158,6 +171,9 @@ def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list
         done = sweep.run_sweep(specs[spec.name], jobs=args.jobs if args.jobs > 1 else None)
         print(f"sweep   {specs[spec.name].name}: {len(done.points)} points, {done.count('ok')} run, "
               f"{done.count('cached')} reused, {len(done.failed)} failed in {done.wall_s:.1f}s")
+        args.sweeps_run.append({"name": specs[spec.name].name, "page": spec.name, "points": len(done.points), "run": done.count("ok"),
+                                "reused": done.count("cached"), "failed": len(done.failed),
+                                "wall_s": round(done.wall_s, 2)})
         if done.interrupted:
             raise KeyboardInterrupt
         if done.failed:
@@ -170,21 +186,34 @@ def _run_sweeps_of_pages(plan, args: argparse.Namespace, outcomes: list) -> list
     return keep
 
 
+REFERENCE_REPORT = Path("benchmarks") / "book_build_report.json"
+"""The report of the reference build (committed), relative to the repository root: expected runtimes of pages never
+run in this checkout."""
+
+
 class _Progress:
     """One line per event on stderr: pages done of the total, the page(s) running, and an ETA from the runtimes
-    the result files recorded last time (pages never run count as the mean of the others)."""
+    the result files recorded last time, else from the reference build's report (pages in neither count as the
+    mean of the others)."""
 
     def __init__(self, plan: list, jobs: int, out_dir: Path) -> None:
         import json
 
         self.expected: dict[str, float] = {}
+        reference = {}
+        try:  # the reference build's report: runtimes for pages this checkout has not run yet
+            reference = {p["name"]: float(p["runtime_s"]) for p in json.loads((repo_root(out_dir) / REFERENCE_REPORT).read_text())["pages"]
+                         if p.get("cache") == "miss"}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         for spec, _ in plan:
             try:
                 self.expected[spec.name] = float(json.loads((out_dir / f"{spec.name}.json").read_text())["runtime_s"])
             except (OSError, ValueError, KeyError, TypeError):
-                pass
+                if spec.name in reference:
+                    self.expected[spec.name] = reference[spec.name]
         mean = sum(self.expected.values()) / len(self.expected) if self.expected else 30.0
-        self.basis = ("from the last recorded runtimes" if len(self.expected) == len(plan) else
+        self.basis = ("from recorded runtimes" if len(self.expected) == len(plan) else
                       f"from {len(self.expected)} recorded runtimes, {mean:.0f} s for each page never run")
         self.remaining = {spec.name: self.expected.get(spec.name, mean) for spec, _ in plan}
         self.total, self.done, self.jobs = len(plan), 0, max(1, jobs)
@@ -225,6 +254,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     folders = {spec.name: None if publish else scratch_folder(root, spec.name, args.profile, params)
                for spec, params in plan}
     outcomes = []
+    started = time.perf_counter()
+    args.sweeps_run = []
     plan = _run_sweeps_of_pages(plan, args, outcomes)
     progress = _Progress(plan, args.jobs, generated_dir(root)) if len(plan) > 1 else None
     if args.jobs <= 1 or len(plan) == 1:
@@ -237,6 +268,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if progress:
                 progress.finished(spec.name)
     else:
+        # Longest first (recorded or reference runtimes), so that the last pages to start are short ones.
+        plan = sorted(plan, key=lambda item: -progress.remaining[item[0].name])
         threads = max(1, (os.cpu_count() or 1) // args.jobs)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             futures = {
@@ -252,6 +285,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 progress.finished(futures[future])
                 if progress.remaining:
                     progress.line(list(progress.remaining)[: args.jobs])
+    if args.report:
+        from invlearn.book import report
+
+        path = Path(args.report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report.run_report(outcomes, args.sweeps_run, profile=args.profile, jobs=args.jobs,
+                                                     wall_s=time.perf_counter() - started), indent=1))
     if not publish:
         print("outputs (not the book's; --publish writes the book's):", file=sys.stderr)
         for name, folder in folders.items():
@@ -343,6 +383,37 @@ def _cmd_scorecard() -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from invlearn.book import report
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise runner.ParameterError(f"no report {path}")
+    data = report.load(path)
+    if args.phase:
+        phases = {}
+        for text in args.phase:
+            name, _, value = text.partition("=")
+            try:
+                phases[name.strip()] = float(value)
+            except ValueError:
+                raise runner.ParameterError(f"--phase expects NAME=SECONDS, got {text!r}") from None
+        data = report.add_phases(data, phases)
+        path.write_text(json.dumps(data, indent=1))
+    if args.readme:
+        readme = repo_root() / "README.md"
+        readme.write_text(report.readme_runtimes(readme.read_text(), data))
+        print(f"wrote the runtime column of {readme}")
+    if args.compare:
+        print(f"{'page or phase':48s} {'old s':>8s} {'new s':>8s} {'new/old':>8s}")
+        for name, old, new, ratio in report.compare(report.load(args.compare), data):
+            shown = [f"{v:8.1f}" if v is not None else f"{'-':>8s}" for v in (old, new)]
+            print(f"{name:48s} {shown[0]} {shown[1]} {ratio:8.2f}" if ratio is not None else
+                  f"{name:48s} {shown[0]} {shown[1]} {'-':>8s}")
+    print(report.totals_text(data))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -356,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_sweep(args)
         if args.command == "collect":
             return _cmd_collect(args)
+        if args.command == "report":
+            return _cmd_report(args)
         return _cmd_scorecard()
     except runner.ParameterError as exc:
         print(f"invlearn: error: {exc}", file=sys.stderr)

@@ -160,9 +160,9 @@ class NotebookSpec:
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
     notebook: str = ""
+    """For a variant, the notebook it runs (``""`` for a notebook itself)."""
     data: str | None = None
     """The paper's data, from the header's ``data:`` entry (``None`` when not declared)."""
-    """For a variant, the notebook it runs (``""`` for a notebook itself)."""
     fixed: dict[str, Any] = field(default_factory=dict)
     """For a variant, its own parameters, validated."""
 
@@ -193,6 +193,8 @@ class RunOutcome:
     outputs: list[Path] = field(default_factory=list)
     reproduced: bool = True
     failed_checks: list[str] = field(default_factory=list)
+    threads: int | None = None
+    """The BLAS/OpenMP threads the kernel had (the cores when uncapped)."""
 
 
 def notebooks_dir(root: Path) -> Path:
@@ -664,7 +666,9 @@ def run_notebook(
     out_dir = Path(out_dir) if out_dir is not None else generated_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     with page_lock(out_dir, spec.name, root):
-        return _run_locked(spec, params, profile, force, root, threads, out_dir)
+        outcome = _run_locked(spec, params, profile, force, root, threads, out_dir)
+    outcome.threads = threads or os.cpu_count() or 1
+    return outcome
 
 
 def _run_locked(spec: NotebookSpec, params: Mapping[str, Any], profile: str, force: bool, root: Path,
