@@ -129,9 +129,10 @@ def test_every_client_leaves_the_books_outputs_byte_identical(quick_book, tmp_pa
     # invlearn run with an override: an exploration run into runs/<page>/<profile>-<digest>/
     result = invlearn("run", CLIENT_PAGE, "-p", "n_samples=200", cwd=quick_book)
     assert result.returncode == 0, result.stderr
-    folder = Path(re.search(rf"{CLIENT_PAGE}: (\S+)", result.stderr).group(1))
+    folder = Path(re.search(rf"^  {CLIENT_PAGE}: (\S+)$", result.stderr, re.M).group(1))
     assert folder.parent == quick_book / "runs" / CLIENT_PAGE
-    assert json.loads((folder / f"{CLIENT_PAGE}.json").read_text())["parameters"] == {"n_samples": 200}
+    assert "KeyboardInterrupt" not in result.stdout + result.stderr  # no SIGINT at kernel shutdown
+    assert json.loads((folder / f"{CLIENT_PAGE}.json").read_text())["parameters"]["n_samples"] == 200
 
     # the plain papermill command on the notebook converted by jupytext
     subprocess.run([_tool("jupytext"), "--to", "ipynb", page, "-o", str(tmp_path / "in.ipynb")], cwd=quick_book,
@@ -170,20 +171,21 @@ def test_every_client_leaves_the_books_outputs_byte_identical(quick_book, tmp_pa
     assert invlearn("scorecard", cwd=quick_book).returncode == 0
 
 
-DETERMINISM_PAGES = ("duan_fig02_training_curves", "gideoni_fig01_reflection_decay")  # Adam full batch; SGD with reshuffles
+DETERMINISM_RUN = ("gideoni_fig01_reflection_decay",  # SGD with reshuffles and Monte-Carlo draws, at small sizes
+                   "-p", "epochs=20", "-p", "component_epochs=10", "-p", "control_models=3", "-p", "control_draws=50")
 
 
-@pytest.mark.parametrize("name", DETERMINISM_PAGES)
-def test_same_page_and_parameters_give_identical_series(quick_book, name):
+def test_same_page_and_parameters_give_identical_series(quick_book):
     """Two runs of one page with the same parameters, threads and no stored training runs give identical
-    series and metrics (CPU)."""
+    series, metrics (timings aside) and checks (CPU)."""
+    name = DETERMINISM_RUN[0]
     env = {**os.environ, "INVLEARN_RUN_CACHE": "off", "OMP_NUM_THREADS": "1"}
     records = []
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-m", "invlearn", "run", name, "--profile", "quick", "--force"],
+        result = subprocess.run([sys.executable, "-m", "invlearn", "run", *DETERMINISM_RUN, "--force"],
                                 cwd=quick_book, capture_output=True, text=True, env=env)
-        assert result.returncode == 0, result.stderr[-3000:]
-        folder = Path(re.search(rf"{name}: (\S+)", result.stderr).group(1))
+        assert result.returncode in (0, 3), result.stderr[-3000:]
+        folder = Path(re.search(rf"^  {name}: (\S+)$", result.stderr, re.M).group(1))
         records.append(json.loads((folder / f"{name}.json").read_text()))
     from invlearn.book.audit import without_timings
 
