@@ -325,7 +325,7 @@ REMOVALS: dict[str, tuple[str, str, Callable[[Path], None]]] = {
                      lambda r: _drop_lines(r / NB / "flinth_a2_graph_connectivity.py", "#     paper: ")),
     "parameters-comment": ("parameters", "gideoni_fig02_incomplete_orbits",
                            lambda r: _edit(r / NB / "gideoni_fig02_incomplete_orbits.py",
-                                           "n_points = 20  # training points, without their swapped copies [paper: 20]\n", "n_points = 20\n")),
+                                           "n_points = 20  # training points, without their swapped copies [paper: 20] [allowed: ≥ 1]\n", "n_points = 20\n")),
     "parameters-literal": ("parameters", "nordenfors_b1_regularised_projection_error",
                            lambda r: _edit(r / NB / "nordenfors_b1_regularised_projection_error.py",
                                            "\nlr = 0.001  #", "\nlr = 1 / 1000  #")),
