@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the book: install, execute every figure notebook (default profile: the notebooks' own defaults), then a
 # strict jupyter-book build into _build/html/.
-# Usage: bash scripts/build.sh [--strict] [--profile default|paper|quick] [-j N] [--force]
+# Usage: bash scripts/build.sh [--strict] [--profile default|paper|quick] [-j N] [--force]   (default -j: the cores)
 # A page whose claim is not reproduced is still made (with a "not reproduced" banner) and the whole book is built;
 # the failing claims are listed at the end. With --strict they make the build fail (exit 3).
 set -euo pipefail
@@ -18,7 +18,10 @@ t1=$(now)
 export PATH="$PWD/.venv/bin:$PATH"
 report=book/generated/build_report.json  # per page: runtime, cache hit, threads; phases and total (invlearn.book.report)
 status=0
-invlearn run --all --publish --report "$report" "${args[@]}" || status=$?
+# Pages run on every core at once, one thread each, longest first (recorded runtimes, else the reference build's
+# report benchmarks/book_build_report.json); a -j N argument overrides.
+jobs=$(python -c "import os; print(os.cpu_count() or 1)")
+invlearn run --all --publish -j "$jobs" --report "$report" "${args[@]}" || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
   exit "$status"  # a notebook raised (1), a bad command line (2) or an interruption (130)
 fi
