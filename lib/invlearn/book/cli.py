@@ -277,14 +277,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
                             folders[spec.name]): spec.name
                 for spec, params in plan
             }
-            running = [name for name in futures.values()][: args.jobs]
-            progress.line(running)
+            order = list(futures.values())  # the pool starts the pages in this order, jobs at a time
+
+            def running() -> list[str]:
+                return [name for name in order if name in progress.remaining][: args.jobs]
+
+            progress.line(running())
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 _report(outcomes[-1])
                 progress.finished(futures[future])
                 if progress.remaining:
-                    progress.line(list(progress.remaining)[: args.jobs])
+                    progress.line(running())
     if args.report:
         from invlearn.book import report
 
