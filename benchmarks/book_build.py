@@ -38,10 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     old = report.load(REFERENCE)
     print(f"reference: commit {old.get('commit') or '?'}, {old.get('jobs', 1)} page(s) at a time; "
           f"this build: commit {new.get('commit') or '?'}, {new.get('jobs', 1)} page(s) at a time")
-    print(f"{'page or phase':48s} {'ref s':>8s} {'now s':>8s} {'now/ref':>8s}")
-    for name, a, b, ratio in report.compare(old, new):
-        cells = [f"{v:8.1f}" if v is not None else f"{'-':>8s}" for v in (a, b)]
-        print(f"{name:48s} {cells[0]} {cells[1]} " + (f"{ratio:8.2f}" if ratio is not None else f"{'-':>8s}"))
+    print("\n".join(report.compare_lines(old, new, labels=("ref s", "now s"))))
     if args.update:
         shutil.copy(path, REFERENCE)
         print(f"{REFERENCE} updated; regenerate the README: .venv/bin/invlearn report {REFERENCE.relative_to(ROOT)} --readme")

@@ -127,9 +127,11 @@ def _same_choice(value: Any, choice: Any) -> bool:
     return type(value) is type(choice) and value == choice
 
 
-def violation(allowed: Allowed, value: Any, sizes: Mapping[str, int] | Callable[[], Mapping[str, int]] = data_sizes) -> str:
+def violation(allowed: Allowed, value: Any,
+              sizes: Mapping[str, int] | Callable[[], Mapping[str, int]] | None = data_sizes) -> str:
     """Why ``value`` is not allowed (``""`` when it is). ``sizes`` gives the data-source sizes a bound names (a
-    mapping, or a function called only when a bound needs one)."""
+    mapping, or a function called only when a bound needs one); ``None`` skips the bounds that name one (a
+    notebook's own default, whose data sizes depend on the machine that runs it)."""
     if not allowed or value is None:
         return ""
     items = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -143,6 +145,8 @@ def violation(allowed: Allowed, value: Any, sizes: Mapping[str, int] | Callable[
             return f"{_describe(item)} is not one of {' | '.join(map(_describe, allowed.choices))}"
         for op, bound in allowed.bounds:
             if isinstance(bound, str):
+                if sizes is None:
+                    continue
                 if known is None:
                     known = sizes() if callable(sizes) else sizes
                 if bound not in known:

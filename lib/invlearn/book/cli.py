@@ -409,11 +409,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         readme.write_text(report.readme_runtimes(readme.read_text(), data))
         print(f"wrote the runtime column of {readme}")
     if args.compare:
-        print(f"{'page or phase':48s} {'old s':>8s} {'new s':>8s} {'new/old':>8s}")
-        for name, old, new, ratio in report.compare(report.load(args.compare), data):
-            shown = [f"{v:8.1f}" if v is not None else f"{'-':>8s}" for v in (old, new)]
-            print(f"{name:48s} {shown[0]} {shown[1]} {ratio:8.2f}" if ratio is not None else
-                  f"{name:48s} {shown[0]} {shown[1]} {'-':>8s}")
+        print("\n".join(report.compare_lines(report.load(args.compare), data)))
     print(report.totals_text(data))
     return 0
 

@@ -26,6 +26,7 @@ __all__ = [
     "add_phases",
     "totals_text",
     "compare",
+    "compare_lines",
     "readme_runtimes",
     "README_START",
     "README_END",
@@ -130,6 +131,16 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, f
         x, y = a.get(name), b.get(name)
         rows.append((name, x, y, (y / x) if x and y is not None else None))
     return rows
+
+
+def compare_lines(old: Mapping[str, Any], new: Mapping[str, Any], labels: tuple[str, str] = ("old s", "new s")) -> list[str]:
+    """:func:`compare` as a table: a header, then per page and phase the two times and their ratio ("-" where missing)."""
+    ratio_label = f"{labels[1].split()[0]}/{labels[0].split()[0]}"
+    lines = [f"{'page or phase':48s} {labels[0]:>8s} {labels[1]:>8s} {ratio_label:>8s}"]
+    for name, a, b, ratio in compare(old, new):
+        cells = [f"{v:8.1f}" if v is not None else f"{'-':>8s}" for v in (a, b)]
+        lines.append(f"{name:48s} {cells[0]} {cells[1]} " + (f"{ratio:8.2f}" if ratio is not None else f"{'-':>8s}"))
+    return lines
 
 
 def readme_runtimes(readme: str, report: Mapping[str, Any]) -> str:

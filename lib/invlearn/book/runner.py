@@ -53,7 +53,6 @@ import copy
 import functools
 import hashlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -102,20 +101,6 @@ DEFAULT_PROFILE = "default"
 PACKAGES = ("invlearn", "torch", "numpy", "matplotlib", "seaborn", "papermill", "jupytext", "jupyter-book")
 
 
-class _Unbounded(dict):
-    """Data-source sizes for checking a notebook's own defaults: every size is unbounded (the sizes depend on
-    the machine; a run's values are checked against the real ones)."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> float:
-        return math.inf
-
-
-_NO_SIZES = _Unbounded()
-
-
 class ParameterError(ValueError):
     """An unknown parameter name or a value whose type does not match the default's."""
 
@@ -143,7 +128,7 @@ class Parameter:
         """
         rest, allowed = allowed_values.split_allowed(comment)
         help_text, paper = protocols.split_comment(rest)
-        why = allowed_values.violation(allowed, default, sizes=_NO_SIZES)
+        why = allowed_values.violation(allowed, default, sizes=None)
         if why:
             raise ValueError(f"parameter {name!r}: the default {default!r} is outside [allowed: {allowed.text}]: {why}")
         return cls(name, default, type(default).__name__, help_text, paper, allowed)
