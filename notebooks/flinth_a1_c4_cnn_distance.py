@@ -67,6 +67,7 @@ aug_lr = 0.00025  # SGD learning rate of phase 2, half of phase 1 [paper: 0.0002
 orbit_complete_runs = 1  # runs that also redo the first augmented epoch with orbit-complete batches (check N3; 0 skips) [allowed: ≥ 0]
 n_eval = 1000  # digits on which loss and accuracy are logged (test split with full MNIST, else training digits) [allowed: ≥ 1]
 threads = 1  # torch threads (1 avoids OpenMP spin-waiting on shared cores; 0 keeps the runner's setting) [allowed: ≥ 0]
+device = "cpu"  # torch device of the training: cpu, or cuda on a GPU machine [allowed: cpu | cuda]
 
 # %%
 import time
@@ -126,7 +127,7 @@ for i, s in enumerate(seeds):
         runs[name].append(run_a1(
             data, name, s, widths=widths, equi_epochs=equi_epochs, aug_epochs=aug_epochs, aug_steps=aug_steps,
             batch_size=batch_size, equi_lr=equi_lr, aug_lr=aug_lr,
-            orbit_steps=first_epoch if i < orbit_complete_runs else 0, eval_images=eval_images))
+            orbit_steps=first_epoch if i < orbit_complete_runs else 0, eval_images=eval_images, device=device))
 distance = {name: np.stack([r.aug_distance for r in runs[name]]) for name in configs}  # (runs, steps + 1)
 median = {name: np.median(d, axis=0) for name, d in distance.items()}
 orbit = {name: np.stack([r.orbit_distance for r in runs[name] if r.orbit_distance is not None])
@@ -373,6 +374,8 @@ display(Markdown("\n".join(lines)))
 # * **Computation.** Training in float32, distances in float64 on the materialised weights. Convolution followed by
 #   2×2 average pooling is computed as one stride-2 convolution with the merged 4×4 kernel (the same linear map,
 #   round-off aside; unit-tested), which halves the cost of the first two layers.
+# * **Device.** CPU here; `device="cuda"` runs the same code on a GPU. Every random draw stays on a CPU generator, so
+#   a GPU run sees the same initialisations and batches and differs from the CPU run by float round-off only.
 # * **Plot.** Thin lines $0.5$ pt wide (the code's $0.1$ pt is invisible with 3 runs). The right panel keeps the code's
 #   y-range $(0, 0.01)$ unless the distances exceed it, as they do at the scaled protocol; the y-axis then extends to
 #   the largest value. The orbit-complete series (check N3) is an addition of this page; it covers the first augmented

@@ -61,6 +61,7 @@ data_seed = 0  # seed of the one fixed permutation of the digits [allowed: ≥ 0
 n4_window = 20  # steps over which the N4 check compares the augmented median with d0 (1 − ηγ)^k [allowed: ≥ 1]
 n4_tolerance = 0.1  # largest relative deviation from d0 (1 − ηγ)^k accepted in that window [allowed: > 0]
 threads = 1  # torch CPU threads for training (one is fastest for these small batches on a shared machine) [allowed: ≥ 0]
+device = "cpu"  # torch device of the training: cpu, or cuda on a GPU machine [allowed: cpu | cuda]
 
 # %%
 import time
@@ -100,7 +101,7 @@ print(f"{data.x.shape[0]} digits from {data.source}; {steps} steps of {batch_siz
 
 # %%
 result = train_b1(data.x, data.labels, gammas=gammas, runs=runs, steps=steps, lr=lr, batch_size=batch_size,
-                  widths=tuple(widths), sigma=sigma, seed=seed, threads=threads)
+                  widths=tuple(widths), sigma=sigma, seed=seed, threads=threads, device=device)
 dist = result.distances  # (n_gammas, 2, runs, steps + 1)
 median = np.median(dist, axis=2)  # (n_gammas, 2, steps + 1)
 n_nets = dist.shape[0] * dist.shape[1] * dist.shape[2]
@@ -284,4 +285,6 @@ display(Markdown("\n".join(lines)))
 #   after `steps` updates.
 # * **Threads:** training runs on `threads` = 1 torch thread, which on the shared 2-core machine was several times
 #   faster than two for these batches of 10 digits.
+# * **Device:** CPU here; `device="cuda"` runs the same code on a GPU. Start nets, perturbations and rotations stay on
+#   the CPU generators, so a GPU run sees the same draws and differs from the CPU run by float round-off only.
 # :::

@@ -20,6 +20,7 @@ from invlearn.flinth.data import (
     make_batches,
     mse_one_hot,
     n_batches,
+    resolve_device,
     stream_seed,
 )
 
@@ -75,6 +76,7 @@ def run_a1(
     aug_lr: float = 2.5e-4,
     orbit_steps: int = 0,
     eval_images: tuple[torch.Tensor, torch.Tensor] | None = None,
+    device: str | torch.device = "cpu",
 ) -> A1Run:
     """One run of A1 (Flinth & Ohlsson v3+, spec §4), every step through :func:`invlearn.core.training.train_steps`.
 
@@ -89,6 +91,15 @@ def run_a1(
 
     Random streams (:func:`invlearn.flinth.data.stream_seed`): init and random basis ``(seed, config index)``; batch orders
     ``(seed, phase)``, shared by the configurations of a run. Loss: :func:`invlearn.flinth.data.mse_one_hot`.
+
+    Args:
+        data: training images ``x`` ``(N, 1, 28, 28)`` and ``labels`` ``(N,)``, on any device.
+        eval_images: ``(x (M, 1, 28, 28), labels (M,))`` for :func:`invlearn.flinth.data.evaluate`, on any device.
+        device: where nets, images and distances live (:func:`invlearn.flinth.data.resolve_device`). The nets are
+            built and every draw is made on CPU generators, then moved, so ``"cuda"`` follows the CPU run up to float
+            round-off.
+    Returns:
+        :class:`A1Run`, arrays as CPU numpy.
     """
     import time
 
@@ -96,15 +107,18 @@ def run_a1(
 
     if config not in A1_CONFIGS:
         raise ValueError(f"config must be one of {list(A1_CONFIGS)}, not {config!r}")
+    dev = resolve_device(device)
     support, basis = A1_CONFIGS[config]
     index = list(A1_CONFIGS).index(config)
     init = torch.Generator().manual_seed(stream_seed(seed, 10 + index))
     order = lambda phase: torch.Generator().manual_seed(stream_seed(seed, phase))  # noqa: E731
-    x, labels = data.x, data.labels
+    x, labels = data.x.to(dev), data.labels.to(dev)
+    if eval_images is not None:
+        eval_images = (eval_images[0].to(dev), eval_images[1].to(dev))
     seconds: dict[str, float] = {}
     evaluation: dict[str, tuple[float, float]] = {}
 
-    equi = c4_cnn(widths, support, "equivariant", init)
+    equi = c4_cnn(widths, support, "equivariant", init).to(dev)
     start = time.perf_counter()
     equi_loss = train_steps(
         equi, make_batches(x, labels, batch_size=batch_size, epochs=equi_epochs, mode="plain", generator=order(1)),
@@ -113,7 +127,7 @@ def run_a1(
     if eval_images is not None:
         evaluation["equivariant"] = evaluate(equi, *eval_images)
 
-    net = c4_cnn(widths, support, basis, init)
+    net = c4_cnn(widths, support, basis, init).to(dev)
     residual = load_equivariant(net, equi)
     start_net = copy.deepcopy(net) if orbit_steps > 0 else None
     log = DistanceLog()

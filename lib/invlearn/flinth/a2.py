@@ -26,6 +26,11 @@ parameters are disjoint, so each gets exactly its own gradient).
 Distances (float64, over layers 1–2): ``‖A − A⁰‖ = (Σ_k ‖A_k − A_k⁰‖²)^{1/2}`` and
 ``‖A_{E⊥}‖ = (Σ_k ‖A_k − Π_E A_k‖²)^{1/2}``. The authors' code plotted ``(Σ_k ‖A_k − Π_E A_k‖⁴)^{1/2}`` instead (it
 stored squared per-layer distances, then took the root of the sum of their squares); it is logged as ``perp_code``.
+
+Devices: the training and its controls take ``device`` (:func:`invlearn.flinth.data.resolve_device`). Networks are
+initialised from CPU generators and then moved, the permutations of every augmentation pass are drawn on the CPU
+generator and moved, and graphs, gradients, projections and distances live on the device; a ``"cuda"`` run follows the
+CPU run up to float round-off.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from torch import nn
 
 from invlearn.core.groups import OrbitProjector, tuple_permutation
 from invlearn.core.training import StepCallback, train_steps
+from invlearn.flinth.data import resolve_device
 
 __all__ = [
     "MODES",
@@ -174,7 +180,7 @@ def graph_inputs(adjacency: torch.Tensor) -> torch.Tensor:
 
 
 def random_permutations(count: int, n: int, generator: torch.Generator) -> torch.Tensor:
-    """``(count, n)`` int64 independent uniform random permutations of ``0 … n−1``."""
+    """``(count, n)`` int64 independent uniform random permutations of ``0 … n−1``, on ``generator``'s device."""
     return torch.argsort(torch.rand(count, n, generator=generator), dim=1)
 
 
@@ -183,11 +189,12 @@ def permute_graphs(adjacency: torch.Tensor, perms: torch.Tensor) -> torch.Tensor
 
     Args:
         adjacency: ``(B, n, n)``.
-        perms: ``(B, n)`` int64 permutations ``π_b``.
+        perms: ``(B, n)`` int64 permutations ``π_b`` (on any device).
     Returns:
-        ``(B, n, n)``.
+        ``(B, n, n)`` on ``adjacency``'s device.
     """
-    rows = torch.arange(adjacency.shape[0])[:, None, None]
+    perms = perms.to(adjacency.device)
+    rows = torch.arange(adjacency.shape[0], device=adjacency.device)[:, None, None]
     return adjacency[rows, perms[:, :, None], perms[:, None, :]]
 
 
@@ -195,9 +202,10 @@ def augmented_inputs(adjacency: torch.Tensor, passes: int, generator: torch.Gene
     """Inputs of ``passes`` augmentation passes: every graph of every pass relabelled independently.
 
     Args:
-        adjacency: ``(N, n, n)``.
+        adjacency: ``(N, n, n)`` on any device; the permutations are drawn from ``generator`` (CPU) and moved there.
     Returns:
-        ``(passes · N, n²)``; rows ``l N … (l+1) N − 1`` are pass ``l``, in the order of ``adjacency``.
+        ``(passes · N, n²)`` on ``adjacency``'s device; rows ``l N … (l+1) N − 1`` are pass ``l``, in the order of
+        ``adjacency``.
     """
     n_graphs, n = adjacency.shape[0], adjacency.shape[-1]
     perms = random_permutations(passes * n_graphs, n, generator)
@@ -355,6 +363,7 @@ def train_graph_run(
     channels: tuple[int, int] = (32, 64),
     hidden: int = 32,
     callbacks: Sequence[StepCallback] = (),
+    device: str | torch.device = "cpu",
 ) -> GraphRuns:
     """One run: the three modes from identical copies of one initialisation, full-batch GD in lockstep.
 
@@ -366,23 +375,27 @@ def train_graph_run(
     Args:
         callbacks: further ``invlearn.core.training.StepCallback`` s, called with the ``nn.ModuleList`` of the three
             networks (order :data:`MODES`) at step 0 and after every step.
+        device: where the networks, graphs and distances live (:func:`invlearn.flinth.data.resolve_device`); the
+            generator stays on the CPU (module docstring).
     Returns:
-        :class:`GraphRuns` with ``R = 1``.
+        :class:`GraphRuns` with ``R = 1``, CPU numpy arrays.
     """
     if aug_passes < 1:
         raise ValueError("aug_passes must be at least 1")
+    dev = resolve_device(device)
     started = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
-    base = init_graph_net(GraphNet(data.n_nodes, channels, hidden), gen)
+    base = init_graph_net(GraphNet(data.n_nodes, channels, hidden), gen).to(dev)
     models = nn.ModuleList([copy.deepcopy(base) for _ in MODES])
     eqv, aug, nom = (models[MODES.index(m)] for m in ("equivariant", "augmented", "nominal"))
     start = [tuple(w.detach().to(torch.float64).clone() for w in net.measured()) for net in models]  # real copies of A⁰
-    x, y = graph_inputs(data.adjacency), data.labels
+    adjacency = data.adjacency.to(dev)
+    x, y = graph_inputs(adjacency), data.labels.to(dev)
     bce = nn.functional.binary_cross_entropy_with_logits  # = BCE of the sigmoid output, mean over the batch
 
     def batches():
         for _ in range(steps):
-            yield augmented_inputs(data.adjacency, aug_passes, gen)
+            yield augmented_inputs(adjacency, aug_passes, gen)
 
     step_losses: list[list[float]] = []
 
@@ -417,9 +430,15 @@ def train_graph_run(
     )
 
 
-def train_graph_runs(data: GraphData, seeds: list[int], **kwargs) -> GraphRuns:
-    """:func:`train_graph_run` for each seed (one after another), logs stacked along the first axis."""
-    runs = [train_graph_run(data, seed, **kwargs) for seed in seeds]
+def train_graph_runs(
+    data: GraphData, seeds: list[int], device: str | torch.device = "cpu", **kwargs
+) -> GraphRuns:
+    """:func:`train_graph_run` for each seed (one after another) on ``device``, logs stacked along the first axis.
+
+    Returns:
+        :class:`GraphRuns` with ``R = len(seeds)``, CPU numpy arrays.
+    """
+    runs = [train_graph_run(data, seed, device=device, **kwargs) for seed in seeds]
     return GraphRuns(**{f: np.concatenate([getattr(r, f) for r in runs]) for f in GraphRuns.__dataclass_fields__})
 
 
@@ -455,18 +474,26 @@ def _perp_parts(grads: list[torch.Tensor], n_nodes: int) -> list[torch.Tensor]:
 
 
 def start_gradients(
-    data: GraphData, seeds: Sequence[int], channels: tuple[int, int] = (32, 64), hidden: int = 32
+    data: GraphData,
+    seeds: Sequence[int],
+    channels: tuple[int, int] = (32, 64),
+    hidden: int = 32,
+    device: str | torch.device = "cpu",
 ) -> StartGradients:
     """``‖∇R(A⁰)‖`` and ``‖Π_{E⊥}∇R(A⁰)‖`` of the nominal risk at the start point of each seed (one forward–backward
     over the ``N`` graphs per seed; the initialisation of :func:`train_graph_run` with that seed).
 
     With plain GD at rate ``lr``, ``lr · T · ‖∇R(A⁰)‖`` is the distance ``T`` steps would travel if the gradient
     stayed as it starts: the scale of ``‖A − A⁰‖`` after ``T`` steps.
+
+    ``device``: where the networks, graphs and gradients live (the initialisations are drawn on the CPU, as in
+    :func:`train_graph_run`). Returns :class:`StartGradients` of CPU numpy ``(S,)`` arrays.
     """
-    x, y = graph_inputs(data.adjacency), data.labels
+    dev = resolve_device(device)
+    x, y = graph_inputs(data.adjacency.to(dev)), data.labels.to(dev)
     norms, perps = [], []
     for seed in seeds:
-        net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), torch.Generator().manual_seed(int(seed)))
+        net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), torch.Generator().manual_seed(int(seed))).to(dev)
         grads = _measured_grads(net, x, y)
         norms.append(sum(float((g**2).sum()) for g in grads) ** 0.5)
         perps.append(sum(float((p**2).sum()) for p in _perp_parts(grads, data.n_nodes)) ** 0.5)
@@ -474,7 +501,12 @@ def start_gradients(
 
 
 def augmentation_noise(
-    data: GraphData, seed: int, passes: int, channels: tuple[int, int] = (32, 64), hidden: int = 32
+    data: GraphData,
+    seed: int,
+    passes: int,
+    channels: tuple[int, int] = (32, 64),
+    hidden: int = 32,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """``‖Π_{E⊥} ĝ_L‖`` for ``L = 1 … passes`` at the start point ``A⁰ ∈ E`` of ``seed``, where ``ĝ_L`` is the mean
     of the gradients of ``L`` augmentation passes (every graph relabelled by its own uniform permutation), as in one
@@ -483,16 +515,20 @@ def augmentation_noise(
     On ``E`` the exact augmented gradient ``∇R^aug = Π_{H_G}∇R`` has no ``E⊥`` part (the orbit-average lemma), so
     this is pure finite-augmentation noise; for independent passes it falls as ``1/√L``.
 
+    Args:
+        device: where the network, graphs and gradients live; initialisation and permutations are drawn on the CPU
+            generator, as in :func:`train_graph_run`.
     Returns:
-        ``(passes,)`` float64.
+        ``(passes,)`` float64 CPU numpy.
     """
+    dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
-    net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), gen)
-    y = data.labels
+    net = init_graph_net(GraphNet(data.n_nodes, channels, hidden), gen).to(dev)
+    adjacency, y = data.adjacency.to(dev), data.labels.to(dev)
     total: list[torch.Tensor] | None = None
     out = np.zeros(passes)
     for count in range(1, passes + 1):
-        perp = _perp_parts(_measured_grads(net, augmented_inputs(data.adjacency, 1, gen), y), data.n_nodes)
+        perp = _perp_parts(_measured_grads(net, augmented_inputs(adjacency, 1, gen), y), data.n_nodes)
         total = perp if total is None else [t + p for t, p in zip(total, perp)]
         out[count - 1] = sum(float((t**2).sum()) for t in total) ** 0.5 / count
     return out

@@ -34,7 +34,7 @@ from invlearn.flinth.c4cnn import (
     load_equivariant,
     perturb_off_e,
 )
-from invlearn.flinth.data import make_batches, n_batches
+from invlearn.flinth.data import make_batches, n_batches, resolve_device
 
 __all__ = [
     "MODES",
@@ -120,7 +120,8 @@ def lockstep_batches(
     rotations at every γ).
 
     Yields:
-        ``(x (K, B, 1, 28, 28), y (B,))``, member order of ``layout``.
+        ``(x (K, B, 1, 28, 28), y (B,))``, member order of ``layout``, on the device of ``x`` and ``labels``; the
+        rotations are drawn on the (CPU) ``rotation_generators`` and moved there.
     """
     if len(rotation_generators) != layout.runs:
         raise ValueError("one rotation generator per run")
@@ -139,7 +140,7 @@ def regularised_loss(gammas: torch.Tensor) -> Callable[[StackedC4CNN, tuple[torc
     :func:`invlearn.core.training.train_steps` (each term is :func:`invlearn.flinth.a1.ce_over_batch` plus the penalty).
 
     Args:
-        gammas: ``(K,)`` γ per member.
+        gammas: ``(K,)`` γ per member, on any device (moved to the model's outputs).
     """
 
     def loss(model: StackedC4CNN, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -147,7 +148,7 @@ def regularised_loss(gammas: torch.Tensor) -> Callable[[StackedC4CNN, tuple[torc
         out = model(xb)  # (K, B, n_classes)
         k, b = out.shape[:2]
         ce = F.cross_entropy(out.reshape(k * b, -1), yb.repeat(k), reduction="none").reshape(k, b).mean(1) / b
-        return (ce + gammas.to(out.dtype) / 2 * model.perp_norm_sq()).sum()
+        return (ce + gammas.to(out.device, out.dtype) / 2 * model.perp_norm_sq()).sum()
 
     return loss
 
@@ -185,6 +186,7 @@ def train_b1(
     sigma: float,
     seed: int,
     threads: int | None = None,
+    device: str | torch.device = "cpu",
 ) -> B1Result:
     """Train every (γ, run, mode) net of B1 in lockstep and log its distance to E before every step.
 
@@ -195,15 +197,22 @@ def train_b1(
         x: ``(N, 1, 28, 28)`` images (pixels in [0, 1]) in the fixed training order; labels ``(N,)``.
         gammas: penalty weights; runs: runs per γ; steps: SGD steps; lr: SGD step size η.
         threads: torch CPU threads during training (restored afterwards); ``None`` keeps the current setting.
+        device: where the stacked nets, images and distances live (:func:`invlearn.flinth.data.resolve_device`).
+            Start nets and perturbations are made on the CPU and the rotations drawn from the CPU generators, then
+            moved, so ``"cuda"`` follows the CPU run up to float round-off.
+    Returns:
+        :class:`B1Result`, arrays as CPU numpy.
     """
+    dev = resolve_device(device)
     layout = Layout(tuple(float(g) for g in gammas), runs)
     per_run, norms, rotation_generators = [], [], []
     for r in range(runs):
         gen = torch.Generator().manual_seed(seed + r)
         nets, perturbation = start_nets(widths, sigma, gen)
-        per_run.append(nets)
+        per_run.append({mode: net.to(dev) for mode, net in nets.items()})
         norms.append([perturbation[m] for m in MODES])
         rotation_generators.append(gen)
+    x, labels = x.to(dev), labels.to(dev)
     model = StackedC4CNN([per_run[r][mode] for _, r, mode in layout.members()])
     log = StackedDistanceLog()
     previous = torch.get_num_threads()

@@ -96,9 +96,10 @@ def rotate(x: torch.Tensor, k: int = 1) -> torch.Tensor:
 
 
 def rotate_each(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """Rotate sample ``b`` of ``x`` ``(B, ...)`` by ``k[b]`` quarter turns; ``k`` ``(B,)`` int64 in 0..3."""
+    """Rotate sample ``b`` of ``x`` ``(B, ...)`` by ``k[b]`` quarter turns; ``k`` ``(B,)`` int64 in 0..3 (on any
+    device; the result is on ``x``'s)."""
     stack = torch.stack([rotate(x, j) for j in range(4)])  # (4, B, ...)
-    return stack[k, torch.arange(x.shape[0])]
+    return stack[k.to(x.device), torch.arange(x.shape[0], device=x.device)]
 
 
 def kernel_projector(support: str | np.ndarray = "full") -> OrbitProjector:
@@ -296,16 +297,19 @@ def set_weights(model: C4CNN, weights: Sequence[torch.Tensor]) -> float:
     Returns:
         the float64 residual ``(Σ_l ‖B_l^T c_l − W_l‖_F²)^{1/2}`` before the coefficients are cast to the model's
         dtype: 0 up to round-off when every ``W_l`` lies in the span of the layer's basis.
+
+    The solve runs on the CPU (the SVD-based ``gelsd`` driver exists there only) whatever the model's device, so a
+    load gives the same coefficients on every device; they are then copied to the model's device.
     """
     residual = 0.0
     for layer, w in zip(model.layers, weights, strict=True):
         if tuple(w.shape) != layer.shape:
             raise ValueError(f"weight of shape {tuple(w.shape)} for a layer of shape {layer.shape}")
-        a = layer.basis.to(torch.float64).flatten(1).T  # (s², m)
-        rhs = w.to(torch.float64).reshape(-1, a.shape[0]).T  # (s², out·in)
+        a = layer.basis.detach().cpu().to(torch.float64).flatten(1).T  # (s², m)
+        rhs = w.detach().cpu().to(torch.float64).reshape(-1, a.shape[0]).T  # (s², out·in)
         coef = torch.linalg.lstsq(a, rhs, driver="gelsd").solution  # (m, out·in)
         residual += float(((a @ coef - rhs) ** 2).sum())
-        layer.coef.copy_(coef.T.reshape(layer.coef.shape).to(layer.coef.dtype))
+        layer.coef.copy_(coef.T.reshape(layer.coef.shape).to(layer.coef.device, layer.coef.dtype))
     return residual ** 0.5
 
 
@@ -316,8 +320,9 @@ def load_equivariant(model: C4CNN, source: C4CNN) -> float:
 
 
 def perp_norm_sq(model: C4CNN) -> torch.Tensor:
-    """``Σ_l ‖W_l − Π_E W_l‖_F²`` in the model's dtype, differentiable (e.g. B1's penalty ``(γ/2)·this``)."""
-    total = torch.zeros((), dtype=model.linear.coef.dtype)
+    """``Σ_l ‖W_l − Π_E W_l‖_F²`` in the model's dtype and on its device, differentiable (e.g. B1's penalty
+    ``(γ/2)·this``); a scalar tensor."""
+    total = torch.zeros((), dtype=model.linear.coef.dtype, device=model.linear.coef.device)
     for layer in model.layers:
         w = layer.weight()
         total = total + ((w - layer.projector.project(w)) ** 2).sum()
@@ -370,14 +375,16 @@ def perturb_off_e(model: C4CNN, sigma: float, generator: torch.Generator) -> flo
     is 0 and ``E[‖Δ‖²] = σ² (dim L − dim E)`` (7,392 σ² for the B1 net). Needs ``Δ`` in the span of the basis
     (pixel basis; a compatible support), else raises.
 
+    ``N`` is drawn from ``generator`` (a CPU generator) in the same order on every device, then moved to the model's.
+
     Returns:
         ``‖Δ‖_F`` over all layers, float64.
     """
     weights, norm_sq = [], 0.0
     for layer, w in zip(model.layers, model.weights(dtype=torch.float64)):
-        noise = sigma * torch.randn(tuple(w.shape), generator=generator, dtype=torch.float64)
+        noise = sigma * torch.randn(tuple(w.shape), generator=generator, dtype=torch.float64).to(w.device)
         if layer.kind == "conv":
-            noise = noise * torch.from_numpy(np.ascontiguousarray(model.support))
+            noise = noise * torch.from_numpy(np.ascontiguousarray(model.support)).to(w.device)
         delta = noise - layer.projector.project(noise)
         norm_sq += float((delta**2).sum())
         weights.append(w + delta)
@@ -398,6 +405,9 @@ class StackedC4CNN(nn.Module):
     Attributes:
         coefs: one stacked ``(K, out, in, m)`` parameter per layer (:attr:`C4CNN.layers` order).
         template: the first member as built (its bases, projectors, architecture; not trained, not registered).
+
+    Device: the stack lives where its nets are. Move the nets before stacking them (``net.to(device)``): the
+    template's bases are not registered, so ``.to`` on the stack would move the coefficients only.
     """
 
     def __init__(self, nets: Sequence[C4CNN]):
@@ -438,19 +448,21 @@ class StackedC4CNN(nn.Module):
         return out
 
     def perp_norm_sq(self) -> torch.Tensor:
-        """``Σ_l ‖W_l − Π_E W_l‖_F²`` per member, ``(K,)``, differentiable (:func:`perp_norm_sq` of each member)."""
-        total = torch.zeros(self.n_members, dtype=self.coefs[0].dtype)
+        """``Σ_l ‖W_l − Π_E W_l‖_F²`` per member, ``(K,)`` on the stack's device, differentiable (:func:`perp_norm_sq`
+        of each member)."""
+        total = torch.zeros(self.n_members, dtype=self.coefs[0].dtype, device=self.coefs[0].device)
         for layer, w in zip(self.template.layers, self.weights()):
             total = total + ((w - layer.projector.project(w)) ** 2).flatten(1).sum(1)
         return total
 
     @torch.no_grad()
     def distances(self) -> np.ndarray:
-        """:func:`distance_to_e` of every member, float64 on the materialised weights, ``(K,)``."""
-        total = torch.zeros(self.n_members, dtype=torch.float64)
+        """:func:`distance_to_e` of every member, float64 on the materialised weights (computed on the stack's
+        device), ``(K,)`` numpy."""
+        total = torch.zeros(self.n_members, dtype=torch.float64, device=self.coefs[0].device)
         for layer, w in zip(self.template.layers, self.weights(dtype=torch.float64)):
             total += ((w - layer.projector.project(w)) ** 2).flatten(1).sum(1)
-        return total.sqrt().numpy()
+        return total.sqrt().cpu().numpy()
 
     @torch.no_grad()
     def member(self, k: int) -> C4CNN:

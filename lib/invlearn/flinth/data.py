@@ -1,5 +1,6 @@
 """MNIST images for the C4 CNNs (A1, B1): standardised digits, the batch makers of spec §4 (plain, rotated copies,
-random rotation, orbit-complete), the one-hot MSE and cross-entropy batch losses, evaluation and seeded streams."""
+random rotation, orbit-complete), the one-hot MSE and cross-entropy batch losses, evaluation, seeded streams and the
+torch device of the training (:func:`resolve_device`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,48 @@ from torch import nn
 
 from invlearn.flinth.c4cnn import rotate, rotate_each
 
-__all__ = ["ImageData", "mnist_images", "BATCH_MODES", "n_batches", "make_batches", "mse_one_hot", "evaluate", "stream_seed"]
+__all__ = [
+    "resolve_device",
+    "ImageData",
+    "mnist_images",
+    "BATCH_MODES",
+    "n_batches",
+    "make_batches",
+    "mse_one_hot",
+    "evaluate",
+    "stream_seed",
+]
+
+
+def resolve_device(device: str | torch.device = "cpu") -> torch.device:
+    """The torch device of a training run, checked before any tensor moves.
+
+    Every random draw of the experiments stays on a CPU ``torch.Generator`` and only the drawn tensors move, so a run
+    on ``"cuda"`` sees the same initialisations, batch orders, rotations and permutations as on ``"cpu"``; its numbers
+    differ from the CPU's by float round-off only.
+
+    Args:
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device`` of those types.
+    Returns:
+        the ``torch.device``.
+    Raises:
+        ValueError: an unreadable name; a device type other than cpu and cuda (the distances to E are computed in
+            float64, which MPS lacks); cuda when ``torch.cuda.is_available()`` is false or the index does not exist.
+    """
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device {device!r} is not a torch device name; use 'cpu' or 'cuda'") from err
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {str(resolved)!r} is not supported: use 'cpu' or 'cuda' (the distances need float64)")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {str(resolved)!r} was requested but torch.cuda.is_available() is False: run on a machine with "
+                "an NVIDIA GPU and a CUDA build of PyTorch, or pass device='cpu'")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(resolved)!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible")
+    return resolved
 
 
 @dataclass(frozen=True)
@@ -102,6 +144,9 @@ def make_batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield ``(x_b (b, 1, 28, 28), labels_b (b,))`` minibatches for :func:`invlearn.core.training.train_steps`.
 
+    The batches are on the device of ``x`` and ``labels`` (one device for both). Orders and rotations are drawn from
+    ``generator`` (a CPU generator) in the same sequence on every device; only the drawn indices move to that device.
+
     Args:
         mode: one of :data:`BATCH_MODES`.
         shuffle: a new random order every epoch (else the data order; rotations stay random).
@@ -120,7 +165,7 @@ def make_batches(
         for start in range(0, size, per):
             if max_steps is not None and step >= max_steps:
                 return
-            idx = order[start : start + per]
+            idx = order[start : start + per].to(x.device)
             if mode == "plain":
                 xb, yb = x[idx], labels[idx]
             elif mode == "rotated_copies":

@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from invlearn.core.plotting import finish_axes, hide_unused
 
-__all__ = ["RunsPanel", "runs_panels", "run_paths", "log_run_panels", "run_path_panels"]
+__all__ = ["RunsPanel", "runs_panels", "run_paths", "log_run_panels", "run_path_panels", "mode_path_panels", "noise_panel", "shapes_examples"]
 
 
 @dataclass
@@ -189,5 +189,79 @@ def run_path_panels(
         ax.legend(frameon=True, fontsize="small")
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def mode_path_panels(
+    distance: np.ndarray,
+    perp: np.ndarray,
+    modes: Sequence[str],
+    passes: Sequence[int],
+    *,
+    suptitle: str,
+    thin_alpha: float = 0.1,
+) -> Figure:
+    """The two-panel figure of A2–A5: ``‖A_E⊥‖`` against ``‖A − A⁰‖`` per training mode, all modes (left, y up to
+    1.5 × the largest nominal median) and a zoom (right, 1.5 × the largest augmented median).
+
+    Args:
+        distance, perp: ``(R, T+1, M)`` per run, step and mode.
+        modes: ``(M,)`` names: ``equivariant``, ``augmented``, ``nominal`` and extra ``augmented (L = l)`` models.
+        passes: ``(M,)`` augmentation passes of each mode (0 for equivariant and nominal).
+    Colours and line styles of the authors' figure: equivariant green solid, augmented blue dashed, nominal red
+    dotted; extra augmented models light blue dash-dot.
+    """
+    styles = {"equivariant": ("tab:green", "-"), "augmented": ("tab:blue", "--"), "nominal": ("tab:red", ":")}
+    labels = {"equivariant": "Equivariant", "augmented": f"Augmented (L = {passes[list(modes).index('augmented')]})",
+              "nominal": "Nominal"}
+    for m in modes:
+        styles.setdefault(m, ("tab:cyan", "-."))
+        labels.setdefault(m, m[0].upper() + m[1:])
+    order = ["nominal", *[m for m in modes if m.startswith("augmented")], "equivariant"]
+    idx = {m: list(modes).index(m) for m in modes}
+    median = {m: np.median(perp[:, :, idx[m]], axis=0) for m in modes}
+    zoom = max(float(median[m].max()) for m in modes if m.startswith("augmented"))
+    return run_path_panels(
+        {m: (distance[:, :, idx[m]], perp[:, :, idx[m]]) for m in order}, styles=styles, labels=labels,
+        ylims=[1.5 * float(median["nominal"].max()), 1.5 * zoom], xlabel="‖A − A⁰‖", ylabel="‖A_E⊥‖",
+        titles=["all modes", "zoom on augmented"], suptitle=suptitle, thin_alpha=thin_alpha,
+    )
+
+
+def noise_panel(passes: np.ndarray, noise: np.ndarray, nominal_perp: float | None = None) -> Figure:
+    """Log–log plot of the ``E⊥`` part of the averaged augmented gradient at the start point against the number of
+    passes ``L``, with the ``1/√L`` line through the first pass and, optionally, the nominal gradient's ``E⊥`` part.
+
+    Args:
+        passes: ``(L,)`` ``1 … L``; noise: ``(L,)`` ``‖Π_E⊥ ĝ_L‖``; nominal_perp: ``‖Π_E⊥ ∇R(A⁰)‖``.
+    """
+    fig, ax = plt.subplots(figsize=(5.4, 4.0))
+    ax.loglog(passes, noise, "o-", color="tab:blue", ms=3, label="‖Π_E⊥ ĝ_L‖ (augmented, L passes)")
+    ax.loglog(passes, noise[0] / np.sqrt(passes), ":", color="0.3", label="first pass / √L")
+    if nominal_perp is not None:
+        ax.axhline(nominal_perp, color="tab:red", linestyle="--", label="‖Π_E⊥ ∇R‖ (nominal)")
+    ax.set(xlabel="augmentation passes L", ylabel="E⊥ part of the gradient at A⁰",
+           title="Finite-augmentation noise at the start")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def shapes_examples(images: np.ndarray, triangle: np.ndarray, pentagon: np.ndarray) -> Figure:
+    """A grid of example images (top row) with their triangle (middle) and pentagon (bottom) masks.
+
+    Args:
+        images, triangle, pentagon: ``(K, n, n)``.
+    """
+    k = images.shape[0]
+    fig, axes = plt.subplots(3, k, figsize=(1.3 * k, 4.1), squeeze=False)
+    for row, (name, stack) in enumerate((("image", images), ("triangle mask", triangle), ("pentagon mask", pentagon))):
+        for col in range(k):
+            ax = axes[row][col]
+            ax.imshow(stack[col], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row][0].set_ylabel(name, fontsize="small")
     fig.tight_layout()
     return fig
