@@ -67,6 +67,7 @@ aug_lr = 0.00025  # SGD learning rate of phase 2, half of phase 1 [paper: 0.0002
 orbit_complete_runs = 1  # runs that also redo the first augmented epoch with orbit-complete batches (check N3; 0 skips) [allowed: ≥ 0]
 n_eval = 1000  # digits on which loss and accuracy are logged (test split with full MNIST, else training digits) [allowed: ≥ 1]
 threads = 1  # torch threads (1 avoids OpenMP spin-waiting on shared cores; 0 keeps the runner's setting) [allowed: ≥ 0]
+cluster_sweep = "flinth_a1_paper"  # the sweep of the paper protocol this page aggregates; the book build does not run it ("" skips) [allowed: flinth_a1_paper | ""]
 device = "cpu"  # torch device of the training: cpu, or cuda on a GPU machine [allowed: cpu | cuda]
 
 # %%
@@ -84,6 +85,7 @@ from invlearn.flinth.c4cnn import count_parameters, c4_cnn
 from invlearn.flinth.data import mnist_images, n_batches
 from invlearn.core.data import find_mnist_dir
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
+from invlearn.book.sweep import stack_series, sweep_progress
 
 NOTEBOOK = "flinth_a1_c4_cnn_distance"
 started = time.perf_counter()
@@ -282,6 +284,7 @@ save_results(
         "seconds_per_step_phase2": step_seconds,
         "full_protocol_hours_per_run": full_run_hours,
         "full_protocol_cpu_hours_90_runs": 90 * full_run_hours,
+        "cluster_point_seconds": 3 * 3600 * full_run_hours,  # one point of the paper-protocol sweep: a run of each configuration
         "torch_threads": torch.get_num_threads(),
         "seeds": seeds,
         "data_source": data.source,
@@ -316,6 +319,29 @@ display(Markdown(
     f"for the 90 runs. Run it with `invlearn run {NOTEBOOK} --profile paper` (every parameter at its paper value; "
     f"full MNIST on disk, see the README)."))
 
+# %% [markdown]
+# ## The paper protocol, as a distributed sweep
+#
+# `sweeps/flinth_a1_paper.yaml` declares the paper's protocol with one point per run of the three configurations (one seed). The book build does not run it
+# (it needs full MNIST and hours per point); a cluster does, and this page then aggregates whatever points have
+# finished (in `sweeps_out/flinth_a1_paper/`), the median and the band from the smallest to the largest run:
+#
+# ```bash
+# invlearn sweep flinth_a1_paper --backend dask --scheduler tcp://HOST:8786   # resumable: rerun to continue
+# invlearn run flinth_a1_c4_cnn_distance                                            # rerenders this page from the finished points
+# ```
+
+# %%
+progress = sweep_progress(cluster_sweep, per_run="n_runs") if cluster_sweep else None
+display(Markdown(progress.summary() if progress else "No paper-protocol sweep is read by this run."))
+if progress is not None and progress.finished:
+    epoch_axis = np.asarray(progress.records[0]["series"]["epoch"])
+    fig_p = plotting.band_panels(
+        {"distance from E per augmented epoch": {k: (epoch_axis, stack_series(progress.records, "epoch_mean_distance", k))
+                                                  for k in progress.records[0]["series"]["epoch_mean_distance"]}},
+        xlabel="epoch", ylabel="distance from E", colors=COLORS,
+        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+    plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 # %% [markdown]
 # ## What this run shows
 #

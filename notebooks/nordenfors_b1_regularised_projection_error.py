@@ -61,6 +61,7 @@ data_seed = 0  # seed of the one fixed permutation of the digits [allowed: ≥ 0
 n4_window = 20  # steps over which the N4 check compares the augmented median with d0 (1 − ηγ)^k [allowed: ≥ 1]
 n4_tolerance = 0.1  # largest relative deviation from d0 (1 − ηγ)^k accepted in that window [allowed: > 0]
 threads = 1  # torch CPU threads for training (one is fastest for these small batches on a shared machine) [allowed: ≥ 0]
+cluster_sweep = "flinth_b1_paper"  # the sweep of the paper protocol this page aggregates; the book build does not run it ("" skips) [allowed: flinth_b1_paper | ""]
 device = "cpu"  # torch device of the training: cpu, or cuda on a GPU machine [allowed: cpu | cuda]
 
 # %%
@@ -75,6 +76,7 @@ from invlearn.flinth import plots as flinth_plots
 from invlearn.flinth.data import mnist_images
 from invlearn.flinth.b1 import MODES, penalty_decay, series_steps, train_b1
 from invlearn.book.results import assert_checks, check_table, figure_stem, findings_table, save_results
+from invlearn.book.sweep import stack_series, sweep_progress
 
 NOTEBOOK = "nordenfors_b1_regularised_projection_error"
 started = time.perf_counter()
@@ -200,6 +202,7 @@ save_results(
         "seconds_per_step": per_step,
         "seconds_per_net_step": per_net_step,
         "paper_protocol_estimate_seconds_per_gamma": per_net_step * 60000 * 30 * 2,
+        "cluster_point_seconds": per_net_step * 60000 * 2,  # one point of the paper-protocol sweep: one γ, one run, 2 nets
         "notebook_seconds": time.perf_counter() - started,
     },
     series={
@@ -236,6 +239,34 @@ for i, g in enumerate(gammas):
         f"alone would leave {alone:.3g}. Mean over the last 10 % of the steps: nominal {plateau[i, 0]:.3g}, "
         f"augmented {plateau[i, 1]:.3g}.")
 display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## The paper protocol, as a distributed sweep
+#
+# `sweeps/flinth_b1_paper.yaml` declares the paper's protocol with one point per (γ, run). The book build does not run it
+# (it needs full MNIST and hours per point); a cluster does, and this page then aggregates whatever points have
+# finished (in `sweeps_out/flinth_b1_paper/`), the median and the band from the smallest to the largest run:
+#
+# ```bash
+# invlearn sweep flinth_b1_paper --backend dask --scheduler tcp://HOST:8786   # resumable: rerun to continue
+# invlearn run nordenfors_b1_regularised_projection_error                             # rerenders this page from the finished points
+# ```
+
+# %%
+progress = sweep_progress(cluster_sweep, per_run="runs") if cluster_sweep else None
+display(Markdown(progress.summary() if progress else "No paper-protocol sweep is read by this run."))
+if progress is not None and progress.finished:
+    by_gamma: dict[str, list] = {}
+    for record in progress.records:
+        for key in record["series"]:
+            if key.startswith("gamma="):
+                by_gamma.setdefault(key, []).append(record)
+    step_axis = np.asarray(progress.records[0]["series"]["step"])
+    fig_p = plotting.band_panels(
+        {f"γ = {key[6:]}": {m: (step_axis, stack_series(recs, key, m)) for m in MODES} for key, recs in by_gamma.items()},
+        xlabel="SGD iteration", ylabel="distance from E", logy=True,
+        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+    plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 
 # %% [markdown]
 # How to read it. Where $(1-\eta\gamma)^{\rm steps}$ is close to 1 the penalty has no time to act: the nominal net

@@ -90,6 +90,8 @@ __all__ = [
     "light_spec",
     "light_discover",
     "sweep_of",
+    "CLUSTER_SWEEP",
+    "cluster_sweep_of",
     "run_notebook",
     "page_lock",
     "ipc_kernel_manager",
@@ -398,6 +400,19 @@ def sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
     return str(params.get("sweep", spec.parameters["sweep"].default))
 
 
+CLUSTER_SWEEP = "cluster_sweep"
+"""A page parameter naming a sweep the page *reads* without running it (a paper protocol meant for a cluster): its
+finished points enter the page's dependencies, so the page is stale once more points finish; neither ``invlearn
+run`` nor the book build runs that sweep. A sweep file sets it to ``""`` in its points."""
+
+
+def cluster_sweep_of(spec: NotebookSpec, params: Mapping[str, Any]) -> str:
+    """The value of a page's :data:`CLUSTER_SWEEP` parameter; ``""`` when it has none."""
+    if CLUSTER_SWEEP not in spec.parameters:
+        return ""
+    return str(params.get(CLUSTER_SWEEP, spec.parameters[CLUSTER_SWEEP].default))
+
+
 def _sweep_digest(name: str, profile: str, root: Path) -> str:
     """The state of a sweep folder: its manifest's points, whether each finished, and their result cache keys."""
     manifest_path = root / "sweeps_out" / (name if profile == DEFAULT_PROFILE else f"{name}.{profile}") / "manifest.json"
@@ -422,12 +437,15 @@ def dependencies(
     """What a run of ``spec`` with ``params`` under ``profile`` depends on (:func:`invlearn.book.deps.page_dependencies`:
     notebook source, parameters, profile, the sources of the ``invlearn`` modules it imports transitively, the MNIST
     source if it reads MNIST, torch and numpy versions); for a sweep page also ``sweep``, a digest of the state of
-    its sweep folder. ``library`` is the ``invlearn`` package folder (default: the one imported)."""
+    its sweep folder, and for a page with a :data:`CLUSTER_SWEEP` ``cluster_sweep``, the same for the sweep it reads. ``library`` is the ``invlearn`` package folder (default: the one imported)."""
     root = repo_root(root)
     record = deps.page_dependencies(spec.path, params, profile, root, library)
     sweep = sweep_of(spec, params)
     if sweep:
         record["sweep"] = hashlib.sha256(_sweep_digest(sweep, profile, root).encode()).hexdigest()
+    cluster = cluster_sweep_of(spec, params)
+    if cluster:
+        record["cluster_sweep"] = hashlib.sha256(_sweep_digest(cluster, profile, root).encode()).hexdigest()
     return record
 
 

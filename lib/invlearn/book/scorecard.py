@@ -8,6 +8,10 @@ Three generated tables (``book/generated/scorecard_table.md``, included by ``boo
    protocol (``paper``, or ``scaled`` with the number of deviations; the page lists them), the profile, the runtime.
 3. **Every finding**: the paper claims the pages evaluate but do not assert, reproduced or not, with the verdict of
    the control shown on the page.
+4. **Paper protocols as distributed sweeps**: per page with a ``cluster_sweep`` (a paper protocol too costly for the
+   book build, declared as a sweep of independent runs), the sweep, how many of its points have finished (and how
+   many are runs at the paper protocol), and the measured cost of one point (the page's
+   ``metrics.cluster_point_seconds``, on the machine that built the page).
 
 A result file that cannot be read (corrupt, foreign, partial) does not stop the scorecard: its row says which file
 and what is wrong, and the other rows are built.
@@ -57,7 +61,8 @@ def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, Any]
     for name, spec in discover(root).items():
         row: dict[str, Any] = {"name": name, "figure": spec.figure, "paper": spec.paper, "page": "", "claim": "",
                                "check": "not run", "checks": {}, "protocol": "", "deviations": [], "profile": "",
-                               "runtime": "", "findings": {}, "problem": ""}
+                               "runtime": "", "findings": {}, "problem": "", "cluster_sweep": "",
+                               "cluster_point_seconds": None}
         result_file = out / f"{name}.json"
         if result_file.is_file():
             record, problem = _read(result_file)
@@ -82,6 +87,8 @@ def scorecard_rows(root: str | os.PathLike | None = None) -> list[dict[str, Any]
                     runtime=f"{runtime:.1f} s" if isinstance(runtime, (int, float)) else "",
                     findings=findings,
                     page=f"/book/generated/{name}" if (out / f"{name}.ipynb").is_file() else "",
+                    cluster_sweep=str((record.get("parameters") or {}).get("cluster_sweep") or ""),
+                    cluster_point_seconds=(record.get("metrics") or {}).get("cluster_point_seconds"),
                 )
         elif (out / f"{name}.failed.ipynb").is_file():
             row.update(check="failed")
@@ -159,7 +166,29 @@ def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
         for claim, f in r["findings"].items():
             verdict = _cell(f["verdict"]) if f["verdict"].strip() else ("" if f["reproduced"] else "**no verdict**")
             lines.append(f"| {_figure(r)} | {_cell(claim)} | {'yes' if f['reproduced'] else '**no**'} | {verdict} |")
+    cluster = [r for r in rows if r["cluster_sweep"]]
+    if cluster:
+        from invlearn.book.sweep import sweep_progress
+
+        lines += ["", "## Paper protocols as distributed sweeps", "",
+                  "Paper protocols too costly for the book build, declared as sweeps of independent runs "
+                  "(`sweeps/<sweep>.yaml`; run them with `invlearn sweep <sweep> --backend dask --scheduler ADDRESS`). "
+                  "The page aggregates whatever points have finished. The cost of a point is measured on the machine "
+                  "that built the page.", "",
+                  "| figure | this build | sweep | points finished (runs at the paper protocol) | cost of one point |",
+                  "|---|---|---|---|---|"]
+        for r in cluster:
+            progress = sweep_progress(r["cluster_sweep"], profile=r["profile"] or None, per_run=_per_run(r))
+            cost = r["cluster_point_seconds"]
+            cost_text = f"{cost / 3600:.1f} h" if isinstance(cost, (int, float)) else "not measured"
+            lines.append(f"| {_figure(r)} | {r['protocol']} | `{r['cluster_sweep']}` | {progress.finished} of "
+                         f"{progress.total} ({progress.at_paper_protocol}) | {cost_text} |")
     return "\n".join(lines) + "\n"
+
+
+def _per_run(row: Mapping[str, Any]) -> str:
+    """The run-count parameter of a page's sweep points (``runs`` or A1's ``n_runs``)."""
+    return "n_runs" if any(d.startswith("n_runs:") for d in row["deviations"]) else "runs"
 
 
 def write_scorecard(root: str | os.PathLike | None = None) -> Path:

@@ -68,6 +68,9 @@ __all__ = [
     "run_point",
     "collect",
     "seed_matrix",
+    "SweepProgress",
+    "sweep_progress",
+    "stack_series",
 ]
 
 BACKENDS = ("local", "dask")
@@ -627,3 +630,98 @@ def seed_matrix(table, x: str, y: str, seed: str = "seed"):
         return ordered[x].to_numpy(dtype=float), np.array(ordered[y].tolist(), dtype=float)
     wide = table.pivot_table(index=x, columns=seed, values=y, aggfunc="first").sort_index()
     return wide.index.to_numpy(dtype=float), wide.to_numpy(dtype=float)
+
+
+@dataclass
+class SweepProgress:
+    """What a page that aggregates a sweep without running it (its ``cluster_sweep`` parameter) can read.
+
+    Attributes:
+        name: the sweep; profile: the profile whose folder was read.
+        total: points the sweep file declares (0 without a sweep file); records: the result records (as
+            :func:`invlearn.book.results.save_results` wrote them) of the finished points, in grid order.
+        coords: the grid coordinates of each finished point.
+        per_run: the parameter counting a page's runs when each point is one run of the protocol (e.g. ``runs``):
+            a point whose only deviation is that count is one run *of* the paper protocol.
+    """
+
+    name: str
+    profile: str
+    total: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+    coords: list[dict[str, Any]] = field(default_factory=list)
+    per_run: str | None = None
+
+    @property
+    def finished(self) -> int:
+        return len(self.records)
+
+    def is_paper_run(self, record: Mapping[str, Any]) -> bool:
+        """Whether a point is at the paper protocol: labelled ``paper``, or deviating only in :attr:`per_run`."""
+        if record.get("protocol") == "paper":
+            return True
+        devs = record.get("deviations") or []
+        return bool(self.per_run) and bool(devs) and all(d.startswith(f"{self.per_run}:") for d in devs)
+
+    @property
+    def at_paper_protocol(self) -> int:
+        """Finished points that are runs of the paper protocol (:meth:`is_paper_run`)."""
+        return sum(1 for r in self.records if self.is_paper_run(r))
+
+    def summary(self) -> str:
+        """One sentence: how many points finished, how many at the paper protocol, and the deviations of the others."""
+        text = (f"Sweep `{self.name}`{'' if self.profile == 'default' else f' (profile {self.profile})'}: "
+                f"{self.finished} of {self.total} points finished, {self.at_paper_protocol} of them runs at the "
+                f"paper protocol")
+        others = sorted({d for r in self.records if not self.is_paper_run(r) for d in r.get("deviations", [])
+                         if not (self.per_run and d.startswith(f"{self.per_run}:"))})
+        if others:
+            text += "; the others are scaled (" + "; ".join(others) + ")"
+        return text + "."
+
+
+def sweep_progress(name: str, root: str | os.PathLike | None = None, profile: str | None = None,
+                   per_run: str | None = None) -> SweepProgress:
+    """The finished points of a sweep, read from its folder without running anything (an absent folder: none).
+
+    ``profile`` defaults to ``$INVLEARN_PROFILE`` (set by the runner), else ``default``; the sweep file's section of
+    that profile sets the declared points.
+    """
+    import numpy as np
+
+    from invlearn.core.settings import PROFILE_ENV
+
+    profile = profile or os.environ.get(PROFILE_ENV) or "default"
+    path = sweep_from_file(name, root)
+    total = 0
+    if path is not None:  # counted, not expanded: a paper point may not be valid on this machine (e.g. its data size)
+        declared = load_sweep_file(path, profile, root)
+        total = max(declared.seeds, 1) * int(np.prod([len(v) for v in declared.grid.values()]))
+    progress = SweepProgress(name=name, profile=profile, total=total, per_run=per_run)
+    folder = sweep_dir(name if profile == "default" else f"{name}.{profile}", root)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        return progress
+    manifest = json.loads(manifest_path.read_text())
+    for point in manifest["points"]:
+        result = folder / point["folder"] / f"{manifest['output_name']}.json"
+        if point["status"] in ("ok", "cached") and result.is_file():
+            progress.records.append(json.loads(result.read_text()))
+            progress.coords.append(point["coords"])
+    return progress
+
+
+def stack_series(records: Sequence[Mapping[str, Any]], *keys: str):
+    """The series ``record["series"][k1][k2]…`` of every record, each ``(R_i, T)`` or ``(T,)``, stacked into
+    ``(Σ R_i, T)`` (points with another ``T`` than the first are left out)."""
+    import numpy as np
+
+    rows = []
+    for record in records:
+        value: Any = record["series"]
+        for key in keys:
+            value = value[key]
+        arr = np.atleast_2d(np.asarray(value, dtype=float))
+        if not rows or arr.shape[1] == rows[0].shape[1]:
+            rows.append(arr)
+    return np.concatenate(rows) if rows else np.zeros((0, 0))

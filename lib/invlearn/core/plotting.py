@@ -13,7 +13,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 __all__ = [
-    "book_style", "curves", "seed_curves", "panel_curves", "sweep_panels", "Panel", "xy_panels", "save_figure", "LINESTYLES", ]
+    "book_style", "curves", "seed_curves", "panel_curves", "sweep_panels", "Panel", "xy_panels", "save_figure", "LINESTYLES",
+    "band_panels", ]
 
 LINESTYLES = {"constrained": ":", "DA": "--"}
 """The legend styles of Duan & Montúfar, constrained dotted, DA dashed, regularized solid."""
@@ -272,3 +273,38 @@ def hide_unused(axes: np.ndarray, n_used: int) -> None:
         ax.set_visible(False)
 
 
+
+
+def band_panels(
+    panels: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    colors: Mapping[str, str] | None = None,
+    logy: bool = False,
+    suptitle: str | None = None,
+) -> Figure:
+    """One axes per panel: per curve the median over runs (line) and the band from the smallest to the largest run.
+
+    Args:
+        panels: ``title -> {label: (x (T,), values (R, T))}``; the legend gives ``R`` per label.
+        colors: matplotlib colour per label (default: the palette in order).
+    """
+    colors = colors or {}
+    palette = sns.color_palette(n_colors=10)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for i, (label, (x, values)) in enumerate(curves.items()):
+            color = colors.get(label, palette[i % len(palette)])
+            ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2, linewidth=0)
+            ax.plot(x, np.median(values, axis=0), color=color, label=f"{label} (median of {values.shape[0]}, band min–max)")
+        if logy:
+            ax.set_yscale("log")
+        else:
+            ax.ticklabel_format(style="sci", axis="y", scilimits=(0, 0))
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend(fontsize="x-small")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

@@ -265,3 +265,4 @@ def shapes_examples(images: np.ndarray, triangle: np.ndarray, pentagon: np.ndarr
         axes[row][0].set_ylabel(name, fontsize="small")
     fig.tight_layout()
     return fig
+
