@@ -248,7 +248,7 @@ if progress is not None and progress.finished:
 # `metrics.cluster_point_seconds`. Thirty such runs are
 # the sweep `sweeps/flinth_a3_paper.yaml`, one point per run, for a cluster
 # (`invlearn sweep flinth_a3_paper --backend dask --scheduler ADDRESS`); the
-# {doc}`paper-protocol page <flinth_protocols_distributed>` aggregates whatever points have finished.
+# section above aggregates whatever points have finished; the scorecard lists the sweep with its progress.
 #
 # ## Assumptions
 #

@@ -253,7 +253,7 @@ if progress is not None and progress.finished:
 # and steps of one run of the paper's protocol: the result file records it as `metrics.cluster_point_seconds`.
 # Thirty such runs are the sweep `sweeps/flinth_a4_paper.yaml`, one point per run, for a cluster
 # (`invlearn sweep flinth_a4_paper --backend dask --scheduler ADDRESS`); the
-# {doc}`paper-protocol page <flinth_protocols_distributed>` aggregates whatever points have finished.
+# section above aggregates whatever points have finished; the scorecard lists the sweep with its progress.
 #
 # ## Assumptions
 #

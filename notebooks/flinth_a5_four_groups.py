@@ -240,7 +240,7 @@ if progress is not None and progress.finished:
 # and steps of one run of the paper's protocol (`metrics.cluster_point_seconds`); the protocol has 30 runs for
 # each of the four groups. They are the sweep `sweeps/flinth_a5_paper.yaml`, one point per (group, run), for a cluster
 # (`invlearn sweep flinth_a5_paper --backend dask --scheduler ADDRESS`); the
-# {doc}`paper-protocol page <flinth_protocols_distributed>` aggregates whatever points have finished.
+# section above aggregates whatever points have finished; the scorecard lists the sweep with its progress.
 #
 # ## Assumptions
 #
