@@ -165,17 +165,11 @@ save_results(
     findings=findings,
     data=data_name,
     metrics={
-        "final_distance_median": {g: s.final_distance for g, s in summaries.items()},
-        "final_perp_median": {g: s.final_perp for g, s in summaries.items()},
-        "max_equivariant_perp": {g: s.max_equivariant for g, s in summaries.items()},
-        "nominal_over_augmented": {g: s.ratio for g, s in summaries.items()},
-        "fewer_over_more_passes": {g: {str(l): v for l, v in s.passes_ratio.items()} for g, s in summaries.items()},
+        **{g: dense.run_metrics(r) for g, r in results.items()},
         "control_start_gradient_norm": {g: c[0] for g, c in control.items()},
         "control_start_gradient_perp": {g: c[1] for g, c in control.items()},
         "control_noise_exponent": noise_exponent,
         "control_seconds": control_seconds,
-        "seeds": seeds,
-        "run_seconds": {g: r.seconds for g, r in results.items()},
         "train_seconds": train_seconds,
         "paper_pass_seconds": paper_pass_seconds,
         "cluster_point_seconds": paper_point_seconds,  # one point of the paper-protocol sweep
@@ -184,8 +178,7 @@ save_results(
     series={
         "step": np.arange(steps + 1),
         "modes": list(results[groups[0]].modes),
-        "distance": {g: {m: r.distance[:, :, k] for k, m in enumerate(r.modes)} for g, r in results.items()},
-        "perp": {g: {m: r.perp[:, :, k] for k, m in enumerate(r.modes)} for g, r in results.items()},
+        **{key: {g: dense.run_series(r)[key] for g, r in results.items()} for key in ("distance", "perp")},
         "control_passes": passes_axis,
         "control_augmentation_noise": {g: c[2] for g, c in control.items()},
     },

@@ -87,6 +87,8 @@ __all__ = [
     "passes_law",
     "reading_lines",
     "pass_seconds",
+    "run_metrics",
+    "run_series",
 ]
 
 GROUPS: tuple[str, ...] = ("translation2d", "translation1d", "c4", "p4")
@@ -603,3 +605,31 @@ def pass_seconds(widths: Sequence[int], task: str = "classification", features: 
         if k:
             best = min(best, time.perf_counter() - t)
     return best / batch
+
+
+def run_metrics(runs: DenseRuns) -> dict[str, object]:
+    """The metrics of one group's runs for a result file: medians at the last step (:class:`PathSummary`), the
+    authors' plotted quantity, the ratios the checks use, seeds and wall times."""
+    s = summarise(runs)
+    return {
+        "final_distance_median": s.final_distance,
+        "final_perp_median": s.final_perp,
+        "final_perp_code_median": {m: float(np.median(runs.perp_code[:, -1, k])) for k, m in enumerate(runs.modes)},
+        "max_equivariant_perp": s.max_equivariant,
+        "nominal_over_augmented": s.ratio,
+        "fewer_over_more_passes": {str(l): r for l, r in s.passes_ratio.items()},
+        "seeds": runs.seeds,
+        "run_seconds": runs.seconds,
+    }
+
+
+def run_series(runs: DenseRuns) -> dict[str, object]:
+    """The per-run curves of one group's runs for a result file: step, modes, and per mode ``(R, T+1)`` distance,
+    ``E⊥`` distance and the authors' quantity, ``(R, T)`` loss."""
+    return {
+        "step": np.arange(runs.perp.shape[1]),
+        "modes": list(runs.modes),
+        **{key: {m: values[:, :, k] for k, m in enumerate(runs.modes)}
+           for key, values in (("distance", runs.distance), ("perp", runs.perp), ("perp_code", runs.perp_code),
+                               ("loss", runs.loss))},
+    }
