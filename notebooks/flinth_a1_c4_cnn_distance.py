@@ -340,7 +340,7 @@ if progress is not None and progress.finished:
         {"distance from E per augmented epoch": {k: (epoch_axis, stack_series(progress.records, "epoch_mean_distance", k))
                                                   for k in progress.records[0]["series"]["epoch_mean_distance"]}},
         xlabel="epoch", ylabel="distance from E", colors=COLORS,
-        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+        suptitle=progress.headline())
     plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 # %% [markdown]
 # ## What this run shows

@@ -230,7 +230,7 @@ if progress is not None and progress.finished:
         {"distance from E per step": {m: (step_axis, stack_series(progress.records, "perp", m))
                                        for m in ("augmented", "nominal")}},
         xlabel="step", ylabel="‖A_E⊥‖", logy=True, colors={"augmented": "tab:blue", "nominal": "tab:red"},
-        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+        suptitle=progress.headline())
     plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 
 # %% [markdown]

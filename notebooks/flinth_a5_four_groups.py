@@ -223,7 +223,7 @@ if progress is not None and progress.finished:
         {TITLES.get(g, g): {m: (step_axis, stack_series(recs, "perp", g, m)) for m in ("augmented", "nominal")}
          for g, recs in by_group.items()},
         xlabel="step", ylabel="‖A_E⊥‖", logy=True, colors={"augmented": "tab:blue", "nominal": "tab:red"},
-        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+        suptitle=progress.headline())
     plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 
 # %% [markdown]

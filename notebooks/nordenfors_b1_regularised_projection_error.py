@@ -265,7 +265,7 @@ if progress is not None and progress.finished:
     fig_p = plotting.band_panels(
         {f"γ = {key[6:]}": {m: (step_axis, stack_series(recs, key, m)) for m in MODES} for key, recs in by_gamma.items()},
         xlabel="SGD iteration", ylabel="distance from E", logy=True,
-        suptitle=f"{progress.at_paper_protocol} of {progress.total} paper-protocol runs finished")
+        suptitle=progress.headline())
     plotting.save_figure(fig_p, figure_stem(NOTEBOOK + "_cluster"))
 
 # %% [markdown]

@@ -668,11 +668,14 @@ class SweepProgress:
         """Finished points that are runs of the paper protocol (:meth:`is_paper_run`)."""
         return sum(1 for r in self.records if self.is_paper_run(r))
 
+    def headline(self) -> str:
+        """A figure title: ``"3 of 30 points finished, 0 of them runs at the paper protocol"``."""
+        return (f"{self.finished} of {self.total} points finished, {self.at_paper_protocol} of them runs at the paper "
+                f"protocol")
+
     def summary(self) -> str:
         """One sentence: how many points finished, how many at the paper protocol, and the deviations of the others."""
-        text = (f"Sweep `{self.name}`{'' if self.profile == 'default' else f' (profile {self.profile})'}: "
-                f"{self.finished} of {self.total} points finished, {self.at_paper_protocol} of them runs at the "
-                f"paper protocol")
+        text = f"Sweep `{self.name}`{'' if self.profile == 'default' else f' (profile {self.profile})'}: {self.headline()}"
         others = sorted({d for r in self.records if not self.is_paper_run(r) for d in r.get("deviations", [])
                          if not (self.per_run and d.startswith(f"{self.per_run}:"))})
         if others:

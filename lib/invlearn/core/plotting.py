@@ -287,7 +287,8 @@ def band_panels(
     """One axes per panel: per curve the median over runs (line) and the band from the smallest to the largest run.
 
     Args:
-        panels: ``title -> {label: (x (T,), values (R, T))}``; the legend gives ``R`` per label.
+        panels: ``title -> {label: (x (T,), values (R, T))}``; the legend gives ``R`` per label. With ``logy`` only
+            the steps where every run is positive are drawn.
         colors: matplotlib colour per label (default: the palette in order).
     """
     colors = colors or {}
@@ -295,6 +296,9 @@ def band_panels(
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
     for ax, (title, curves) in zip(axes[0], panels.items()):
         for i, (label, (x, values)) in enumerate(curves.items()):
+            if logy:  # a log axis shows the steps where every run is positive (e.g. not a start at 0)
+                keep = (values > 0).all(axis=0)
+                x, values = np.asarray(x)[keep], values[:, keep]
             color = colors.get(label, palette[i % len(palette)])
             ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2, linewidth=0)
             ax.plot(x, np.median(values, axis=0), color=color, label=f"{label} (median of {values.shape[0]}, band min–max)")
