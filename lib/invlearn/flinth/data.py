@@ -1,6 +1,6 @@
 """MNIST images for the C4 CNNs (A1, B1): standardised digits, the batch makers of spec §4 (plain, rotated copies,
 random rotation, orbit-complete), the one-hot MSE and cross-entropy batch losses, evaluation, seeded streams and the
-torch device of the training (:func:`resolve_device`)."""
+torch device of the training (:func:`invlearn.flinth.data.resolve_device`)."""
 
 from __future__ import annotations
 
