@@ -476,9 +476,12 @@ class PathSummary:
     """Medians over runs at the last step, per mode.
 
     Attributes:
-        final_perp: ``‖A_{E⊥}‖``; final_distance: ``‖A − A⁰‖``; max_equivariant: largest equivariant ``‖A_{E⊥}‖``
-        over runs and steps; ratio: median nominal over median augmented ``‖A_{E⊥}‖``; passes_ratio: per extra pass
-        count ``l``, median augmented ``‖A_{E⊥}‖`` at ``l`` passes over that at ``L`` passes.
+        final_perp: ``‖A_{E⊥}‖`` per mode.
+        final_distance: ``‖A − A⁰‖`` per mode.
+        max_equivariant: the largest equivariant ``‖A_{E⊥}‖`` over runs and steps.
+        ratio: the median nominal over the median augmented ``‖A_{E⊥}‖``.
+        passes_ratio: per extra pass count ``l``, the median augmented ``‖A_{E⊥}‖`` at ``l`` passes over the one at
+            ``L`` passes.
     """
 
     final_perp: dict[str, float]

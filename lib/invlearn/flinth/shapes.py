@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 SHAPE_VALUE: float = (31 + 119 + 180) / (3 * 255)
-"""Grey value inside a shape: the RGB mean of matplotlib's default blue ``#1f77b4`` (≈ 0.431)."""
+"""The grey value inside a shape, the RGB mean of matplotlib's default blue ``#1f77b4`` (≈ 0.431)."""
 
 AUTHORS_WINDOW: tuple[float, float] = (640 / 450, 480 / 450)
 """Half-extents ``(X, Y)`` in data units of the authors' 640 × 480 px canvas, whose 450 × 450 px axes show [−1, 1]²."""
