@@ -47,7 +47,7 @@
 # layers, in float64.
 #
 # **Sizes.** The paper's network has $32$ channels per ρ→ρ layer (40.8 M weights) and is trained on the $10{,}000$ test
-# digits, 30 runs with $L=25$: about a day per run on this machine (the cost section measures it). The defaults are
+# digits, 30 runs with $L=25$: days per run on this machine (the cost section measures it). The defaults are
 # scaled: $4$ channels, $400$ digits, 3 runs, $L=8$; steps, lr, the grid, the group and the architecture are the
 # paper's. The full protocol is a distributed sweep (`sweeps/flinth_a3_paper.yaml`).
 

@@ -44,8 +44,8 @@
 # each pass every block of `block` images is rotated, with its masks, by one uniform random element of C4) and
 # **nominal** (raw data). A second augmented model with `fewer_passes` passes tests that more passes stay closer to 𝓔.
 #
-# **Sizes.** The paper's network has 61.5 M weights and is trained on 3,000 images, 30 runs with $L=25$: about
-# $60$ hours per run on this machine (the cost section measures it). The defaults are scaled: channels $1\to4\to2\to2\to2$,
+# **Sizes.** The paper's network has 61.5 M weights and is trained on 3,000 images, 30 runs with $L=25$: days
+# per run on this machine (the cost section measures it). The defaults are scaled: channels $1\to4\to2\to2\to2$,
 # $300$ images, 3 runs, $L=8$; steps, lr, depth, group and loss are the paper's. The full protocol is a distributed
 # sweep (`sweeps/flinth_a4_paper.yaml`).
 

@@ -39,7 +39,7 @@
 # passes start from identical copies of an initialisation in 𝓔 and take `steps` full-batch gradient steps.
 #
 # **Sizes.** The paper's networks have 32 channels per ρ→ρ layer (40.8 M weights), trained on the 10,000 test digits,
-# 30 runs per group with $L=25$: about a week of this machine per group (the cost section measures it). The defaults
+# 30 runs per group with $L=25$: days per run on this machine (the cost section measures it). The defaults
 # are scaled: 2 channels, 200 digits, 3 runs per group, $L=8$; steps, lr, grid, groups and architecture are the
 # paper's. The full protocol is a distributed sweep (`sweeps/flinth_a5_paper.yaml`).
 
