@@ -332,7 +332,7 @@ display(Markdown(
 # ```
 
 # %%
-progress = sweep_progress(cluster_sweep, per_run="n_runs") if cluster_sweep else None
+progress = sweep_progress(cluster_sweep) if cluster_sweep else None
 display(Markdown(progress.summary() if progress else "No paper-protocol sweep is read by this run."))
 if progress is not None and progress.finished:
     epoch_axis = np.asarray(progress.records[0]["series"]["epoch"])

@@ -217,7 +217,7 @@ display(Markdown("\n".join(dense.reading_lines(result, noise_exponent, grad_perp
 # ```
 
 # %%
-progress = sweep_progress(cluster_sweep, per_run="runs") if cluster_sweep else None
+progress = sweep_progress(cluster_sweep) if cluster_sweep else None
 display(Markdown(progress.summary() if progress else "No paper-protocol sweep is read by this run."))
 if progress is not None and progress.finished:
     step_axis = np.asarray(progress.records[0]["series"]["step"])

@@ -253,7 +253,7 @@ display(Markdown("\n".join(lines)))
 # ```
 
 # %%
-progress = sweep_progress(cluster_sweep, per_run="runs") if cluster_sweep else None
+progress = sweep_progress(cluster_sweep) if cluster_sweep else None
 display(Markdown(progress.summary() if progress else "No paper-protocol sweep is read by this run."))
 if progress is not None and progress.finished:
     by_gamma: dict[str, list] = {}

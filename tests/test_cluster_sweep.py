@@ -52,7 +52,9 @@ def test_progress_counts_points_and_paper_runs(tmp_path):
     assert (progress.total, progress.finished, progress.at_paper_protocol) == (5, 3, 2)
     assert "3 of 5 points finished, 2 of them runs at the paper protocol" in progress.summary()
     assert "n_images: 100 vs 10000" in progress.summary() and "runs: 1 vs 30" not in progress.summary()
-    strict = sweep_progress("toy", root=tmp_path, profile="default")  # without per_run only the label counts
+    derived = sweep_progress("toy", root=tmp_path, profile="default")  # the sweep file sets runs: 1
+    assert derived.per_run == "runs" and derived.at_paper_protocol == 2
+    strict = sweep_progress("toy", root=tmp_path, profile="default", per_run="")  # no run count: only the label
     assert strict.at_paper_protocol == 1
     stacked = stack_series(progress.records, "perp", "nominal")
     assert stacked.shape == (3, 3) and np.array_equal(stacked[:, 0], [0, 1, 2])
@@ -77,6 +79,7 @@ def test_paper_sweeps_declare_the_paper_protocol(sweep):
     assert declared.parameters[runner.CLUSTER_SWEEP] == ""
     assert spec.parameters[runner.CLUSTER_SWEEP].default == sweep
     assert declared.parameters[per_run] == 1 and declared.seeds == 30
+    assert sweep_progress(sweep, root=ROOT, profile="default").per_run == per_run
     from invlearn.book.protocol import NOT_STATED, same_value
 
     for name, param in spec.parameters.items():

@@ -178,17 +178,13 @@ def scorecard_markdown(rows: list[dict[str, Any]]) -> str:
                   "| figure | this build | sweep | points finished (runs at the paper protocol) | cost of one point |",
                   "|---|---|---|---|---|"]
         for r in cluster:
-            progress = sweep_progress(r["cluster_sweep"], profile=r["profile"] or None, per_run=_per_run(r))
+            progress = sweep_progress(r["cluster_sweep"], profile=r["profile"] or None)
             cost = r["cluster_point_seconds"]
             cost_text = f"{cost / 3600:.1f} h" if isinstance(cost, (int, float)) else "not measured"
             lines.append(f"| {_figure(r)} | {r['protocol']} | `{r['cluster_sweep']}` | {progress.finished} of "
                          f"{progress.total} ({progress.at_paper_protocol}) | {cost_text} |")
     return "\n".join(lines) + "\n"
 
-
-def _per_run(row: Mapping[str, Any]) -> str:
-    """The run-count parameter of a page's sweep points (``runs`` or A1's ``n_runs``)."""
-    return "n_runs" if any(d.startswith("n_runs:") for d in row["deviations"]) else "runs"
 
 
 def write_scorecard(root: str | os.PathLike | None = None) -> Path:

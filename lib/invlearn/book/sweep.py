@@ -576,6 +576,21 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def _finished_points(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(manifest point, result record)`` of every finished point (status ok or cached, result file present) of the
+    sweep folder ``folder``, in the manifest's order; none without a manifest."""
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        return []
+    manifest = json.loads(manifest_path.read_text())
+    out = []
+    for point in manifest["points"]:
+        result = folder / point["folder"] / f"{manifest['output_name']}.json"
+        if point["status"] in ("ok", "cached") and result.is_file():
+            out.append((point, json.loads(result.read_text())))
+    return out
+
+
 def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, write: bool = True, profile: str | None = None):
     """The tidy table of a sweep: one row per finished point of its manifest.
 
@@ -590,14 +605,8 @@ def collect(name: str | os.PathLike, root: str | os.PathLike | None = None, writ
     import pandas as pd
 
     folder = find_sweep(str(name), root, profile)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    output = manifest["output_name"]
     rows = []
-    for point in manifest["points"]:
-        result = folder / point["folder"] / f"{output}.json"
-        if point["status"] not in ("ok", "cached") or not result.is_file():
-            continue
-        record = json.loads(result.read_text())
+    for point, record in _finished_points(folder):
         row: dict[str, Any] = {"point": point["id"]}
         for key, value in point["coords"].items():
             row[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
@@ -688,7 +697,8 @@ def sweep_progress(name: str, root: str | os.PathLike | None = None, profile: st
     """The finished points of a sweep, read from its folder without running anything (an absent folder: none).
 
     ``profile`` defaults to ``$INVLEARN_PROFILE`` (set by the runner), else ``default``; the sweep file's section of
-    that profile sets the declared points.
+    that profile sets the declared points. ``per_run`` (see :class:`SweepProgress`) defaults to the parameter ending
+    in ``runs`` that the sweep file sets to 1.
     """
     import numpy as np
 
@@ -700,17 +710,12 @@ def sweep_progress(name: str, root: str | os.PathLike | None = None, profile: st
     if path is not None:  # counted, not expanded: a paper point may not be valid on this machine (e.g. its data size)
         declared = load_sweep_file(path, profile, root)
         total = max(declared.seeds, 1) * int(np.prod([len(v) for v in declared.grid.values()]))
+        if per_run is None:  # the run count the sweep file fixes to one run per point
+            per_run = next((k for k, v in declared.parameters.items() if k.endswith("runs") and v == 1), None)
     progress = SweepProgress(name=name, profile=profile, total=total, per_run=per_run)
-    folder = sweep_dir(name if profile == "default" else f"{name}.{profile}", root)
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        return progress
-    manifest = json.loads(manifest_path.read_text())
-    for point in manifest["points"]:
-        result = folder / point["folder"] / f"{manifest['output_name']}.json"
-        if point["status"] in ("ok", "cached") and result.is_file():
-            progress.records.append(json.loads(result.read_text()))
-            progress.coords.append(point["coords"])
+    for point, record in _finished_points(sweep_dir(name if profile == "default" else f"{name}.{profile}", root)):
+        progress.records.append(record)
+        progress.coords.append(point["coords"])
     return progress
 
 

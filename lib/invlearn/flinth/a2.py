@@ -48,6 +48,7 @@ from torch import nn
 
 from invlearn.core.groups import OrbitProjector, tuple_permutation
 from invlearn.core.training import StepCallback, train_steps
+from invlearn.flinth import metrics
 from invlearn.flinth.data import resolve_device
 
 __all__ = [
@@ -290,27 +291,22 @@ def init_graph_net(net: GraphNet, generator: torch.Generator) -> GraphNet:
     return net
 
 
-def _project(t: torch.Tensor, projector: OrbitProjector) -> torch.Tensor:
-    """``Π_E t`` computed in float64, returned in ``t``'s dtype."""
-    return projector.project(t.detach().to(torch.float64)).to(t.dtype)
+def _projectors(net: GraphNet) -> tuple[OrbitProjector, OrbitProjector]:
+    return s_n_projectors(int(round(net.layer1.shape[-1] ** 0.5)))
 
 
 def project_layers(net: GraphNet) -> None:
     """Replace layers 1–2 by their projections onto ``E`` (in place)."""
-    with torch.no_grad():
-        for w, proj in zip(net.measured(), s_n_projectors(int(round(net.layer1.shape[-1] ** 0.5)))):
-            w.copy_(_project(w, proj))
+    metrics.project_layers(net.measured(), _projectors(net))
 
 
 def project_layer_grads(net: GraphNet) -> None:
     """Equivariant mode: ``grad <- Π_E grad`` for layers 1–2 (in place; the head's gradient is left as is)."""
-    for w, proj in zip(net.measured(), s_n_projectors(int(round(net.layer1.shape[-1] ** 0.5)))):
-        if w.grad is not None:
-            w.grad.copy_(_project(w.grad, proj))
+    metrics.project_grads(net.measured(), _projectors(net))
 
 
 def layer_distances(net: GraphNet, start: tuple[torch.Tensor, torch.Tensor]) -> tuple[float, float, float]:
-    """Distances of layers 1–2 in float64.
+    """Distances of layers 1–2 in float64 (:func:`invlearn.flinth.metrics.distances_to_e`).
 
     Args:
         start: float64 copies of ``(layer1, layer2)`` at step 0 (``A⁰``).
@@ -318,14 +314,7 @@ def layer_distances(net: GraphNet, start: tuple[torch.Tensor, torch.Tensor]) -> 
         ``(‖A − A⁰‖, ‖A_{E⊥}‖, code)``: ``(Σ_k ‖A_k − A⁰_k‖²)^{1/2}``, ``(Σ_k d_k²)^{1/2}`` and the authors' plotted
         quantity ``(Σ_k d_k⁴)^{1/2}`` with ``d_k = ‖A_k − Π_E A_k‖``.
     """
-    moved, perp = [], []
-    projectors = s_n_projectors(int(round(net.layer1.shape[-1] ** 0.5)))
-    with torch.no_grad():
-        for w, w0, proj in zip(net.measured(), start, projectors):
-            w64 = w.detach().to(torch.float64)
-            moved.append(float(((w64 - w0) ** 2).sum()))
-            perp.append(float(((w64 - proj.project(w64)) ** 2).sum()))
-    return sum(moved) ** 0.5, sum(perp) ** 0.5, sum(p**2 for p in perp) ** 0.5
+    return metrics.distances_to_e(net.measured(), start, _projectors(net))
 
 
 # --------------------------------------------------------------------------------------------------- training

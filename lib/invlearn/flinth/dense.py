@@ -59,6 +59,7 @@ from torch import nn
 
 from invlearn.core.groups import OrbitProjector, tuple_permutation
 from invlearn.core.training import StepCallback, train_steps
+from invlearn.flinth import metrics
 from invlearn.flinth.data import resolve_device
 
 __all__ = [
@@ -221,23 +222,14 @@ def measured_projectors(net: DenseGridNet, group: str) -> list[OrbitProjector]:
     return [pairs] * len(net.rho) + ([pixels] if net.task == "classification" else [])
 
 
-def _project(t: torch.Tensor, projector: OrbitProjector) -> torch.Tensor:
-    """``Π_E t`` computed in float64, returned in ``t``'s dtype."""
-    return projector.project(t.detach().to(torch.float64)).to(t.dtype)
-
-
 def project_measured(net: DenseGridNet, group: str) -> None:
     """Replace the measured layers by their projections onto ``E`` (in place)."""
-    with torch.no_grad():
-        for w, proj in zip(net.measured(), measured_projectors(net, group)):
-            w.copy_(_project(w, proj))
+    metrics.project_layers(net.measured(), measured_projectors(net, group))
 
 
 def project_measured_grads(net: DenseGridNet, group: str) -> None:
     """Equivariant mode: ``grad <- Π_E grad`` for the measured layers (the head's gradient is left as is)."""
-    for w, proj in zip(net.measured(), measured_projectors(net, group)):
-        if w.grad is not None:
-            w.grad.copy_(_project(w.grad, proj))
+    metrics.project_grads(net.measured(), measured_projectors(net, group))
 
 
 def init_dense_net(net: DenseGridNet, group: str, generator: torch.Generator) -> DenseGridNet:
@@ -259,18 +251,13 @@ def init_dense_net(net: DenseGridNet, group: str, generator: torch.Generator) ->
 
 
 def measured_distances(net: DenseGridNet, group: str, start: Sequence[torch.Tensor]) -> tuple[float, float, float]:
-    """``(‖A − A⁰‖, ‖A_{E⊥}‖, (Σ_k ‖A_{k,E⊥}‖⁴)^{1/2})`` over the measured layers, in float64.
+    """``(‖A − A⁰‖, ‖A_{E⊥}‖, (Σ_k ‖A_{k,E⊥}‖⁴)^{1/2})`` over the measured layers, in float64
+    (:func:`invlearn.flinth.metrics.distances_to_e`).
 
     Args:
         start: float64 copies of the measured layers at step 0 (``A⁰``).
     """
-    moved, perp = [], []
-    with torch.no_grad():
-        for w, w0, proj in zip(net.measured(), start, measured_projectors(net, group)):
-            w64 = w.detach().to(torch.float64)
-            moved.append(float(((w64 - w0) ** 2).sum()))
-            perp.append(float(((w64 - proj.project(w64)) ** 2).sum()))
-    return sum(moved) ** 0.5, sum(perp) ** 0.5, sum(p**2 for p in perp) ** 0.5
+    return metrics.distances_to_e(net.measured(), start, measured_projectors(net, group))
 
 
 def task_loss(net: DenseGridNet, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
