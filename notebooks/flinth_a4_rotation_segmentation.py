@@ -28,7 +28,7 @@
 # **Source status.** Only the abstract of the paper was available. The figure number, caption and reported values are
 # not known; the protocol comes from the authors' released code, with its bugs fixed (see Assumptions).
 #
-# **Data.** Grey 14×14 images, each holding one filled triangle or pentagon (radius from 0.70 to 0.80, centre offset uniform in
+# **Data.** Grey 14×14 images, each holding one filled triangle or pentagon (radius `radius_min` + `radius_spread`·U(0, 1), centre offset uniform in
 # $[-0.5,0.5]^2$, grey value 0.43 on a white background), drawn by a seeded generator
 # (`invlearn.flinth.shapes`) that reproduces the authors' rendering, with one binary mask per shape class. C4 rotates
 # the image and both masks together.
@@ -60,6 +60,8 @@ lr = 1e-05  # learning rate of plain gradient descent [paper: 1e-05] [allowed: >
 block = 25  # consecutive images sharing one random rotation in an augmentation pass (the code's batch) [paper: 25] [allowed: ≥ 1]
 seed = 0  # base seed of initialisation and augmentation; run r uses seed + r [allowed: ≥ 0]
 data_seed = 0  # seed of the shapes generator [allowed: ≥ 0]
+radius_min = 0.7  # smallest shape radius, in units of the canvas half-width [paper: 0.7] [allowed: > 0]
+radius_spread = 0.1  # radii are radius_min + radius_spread·U(0, 1) [paper: 0.1] [allowed: ≥ 0]
 authors_canvas = True  # draw on the authors' 640×480 canvas (shapes squeezed horizontally by 0.75, as in their data); false: the square [−1, 1]² [allowed: True | False]
 control_passes = 25  # single augmentation passes at the first start point, for the 1/√L control [allowed: ≥ 1]
 float_floor = 1e-06  # largest equivariant distance from E still counted as float round-off [allowed: > 0]
@@ -93,8 +95,9 @@ group = "c4"
 # Assumptions), which the table compares.
 
 # %%
-data = shapes.simple_shapes(n_images, seed=data_seed, authors_canvas=authors_canvas)
-buggy = shapes.simple_shapes(n_images, seed=data_seed, authors_canvas=authors_canvas, authors_empty_masks=True)
+draw = dict(seed=data_seed, authors_canvas=authors_canvas, radius_min=radius_min, radius_spread=radius_spread)
+data = shapes.simple_shapes(n_images, **draw)
+buggy = shapes.simple_shapes(n_images, **draw, authors_empty_masks=True)
 images = torch.from_numpy(data.image)
 masks = torch.from_numpy(np.stack([data.triangle, data.pentagon], axis=1))  # (N, 2, 14, 14)
 display(pd.DataFrame({
@@ -249,7 +252,7 @@ if progress is not None and progress.finished:
 # * **Sizes.** Scaled by default: channels $1\to4\to2\to2\to2$ (paper $1\to32\to32\to16\to2$), $300$ images (paper
 #   $3{,}000$), 3 runs (paper $30$), $L=8$ (paper $25$). Steps, lr, block, depth, group and loss are the paper's.
 # * **Data: our own seeded generator** (`invlearn.flinth.shapes`), as the authors describe theirs: one filled triangle
-#   or pentagon per image, radius $0.70+0.10\,U$, centre $0.5-U$ per coordinate, grey value $(31+119+180)/765$ on white.
+#   or pentagon per image, radius `radius_min` + `radius_spread`·U, centre $0.5-U$ per coordinate, grey value $(31+119+180)/765$ on white.
 #   The authors drew with matplotlib on its default 640×480 canvas and resized the whole canvas to 14×14, so their
 #   shapes are squeezed horizontally by 0.75 and the outer two columns are always empty; `authors_canvas=True` (the
 #   default) reproduces that, and a unit test compares sizes, positions and per-pixel frequencies with their

@@ -73,7 +73,7 @@ from IPython.display import Markdown, display
 from invlearn.book.results import assert_checks, check_table, figure_stem, finding, findings_table, save_results
 from invlearn.book.sweep import stack_series, sweep_progress
 from invlearn.core import plotting
-from invlearn.flinth import dense
+from invlearn.flinth import dense, digits
 from invlearn.flinth import plots as flinth_plots
 
 NOTEBOOK = "flinth_a5_four_groups"
@@ -88,7 +88,7 @@ TITLES = {"c4": "Rotations (C4)", "translation2d": "Translations (2-D)", "transl
 # 14×14 by 2×2 average pooling; every group trains on the same digits.
 
 # %%
-images, labels, data_name = dense.mnist_grid(n_images, data_seed)
+images, labels, data_name = digits.mnist_grid(n_images, data_seed)
 print(f"{n_images} digits from {data_name}; class counts {np.bincount(labels.numpy(), minlength=10).tolist()}")
 
 # %% [markdown]

@@ -27,7 +27,8 @@ NAMES = list(SPECS)
 GIDEONI = {n for n in NAMES if n.startswith("gideoni_")}
 DUAN = {n for n in NAMES if n.startswith("duan_")}
 FLINTH = {n for n in NAMES if n.startswith(("flinth_", "nordenfors_"))}
-MNIST_PAGES = DUAN | {"flinth_a1_c4_cnn_distance", "nordenfors_b1_regularised_projection_error"}
+MNIST_PAGES = DUAN | {"flinth_a1_c4_cnn_distance", "nordenfors_b1_regularised_projection_error",
+                      "flinth_a3_translation_distance", "flinth_a5_four_groups"}
 
 
 @pytest.fixture(autouse=True)

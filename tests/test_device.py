@@ -11,7 +11,7 @@ from invlearn.flinth import a1 as A1
 from invlearn.flinth import a2 as A2
 from invlearn.flinth import b1 as B1
 from invlearn.flinth import data as FD
-from invlearn.flinth.data import resolve_device
+from invlearn.flinth.device import resolve_device
 
 GRAPH = dict(channels=(2, 4), hidden=4)  # the narrowest graph nets of tests/test_graphs.py, halved
 NOTEBOOKS = ("flinth_a1_c4_cnn_distance", "flinth_a2_graph_connectivity", "nordenfors_b1_regularised_projection_error")

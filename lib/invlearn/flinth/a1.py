@@ -20,9 +20,9 @@ from invlearn.flinth.data import (
     make_batches,
     mse_one_hot,
     n_batches,
-    resolve_device,
     stream_seed,
 )
+from invlearn.flinth.device import resolve_device
 
 __all__ = ["A1Run", "run_a1", "epoch_means", "ce_over_batch", "A1_CONFIGS"]
 
@@ -95,7 +95,7 @@ def run_a1(
     Args:
         data: training images ``x`` ``(N, 1, 28, 28)`` and ``labels`` ``(N,)``, on any device.
         eval_images: ``(x (M, 1, 28, 28), labels (M,))`` for :func:`invlearn.flinth.data.evaluate`, on any device.
-        device: where nets, images and distances live (:func:`invlearn.flinth.data.resolve_device`). The nets are
+        device: where nets, images and distances live (:func:`invlearn.flinth.device.resolve_device`). The nets are
             built and every draw is made on CPU generators, then moved, so ``"cuda"`` follows the CPU run up to float
             round-off.
     Returns:

@@ -27,7 +27,7 @@ Distances (float64, over layers 1–2): ``‖A − A⁰‖ = (Σ_k ‖A_k − A_
 ``‖A_{E⊥}‖ = (Σ_k ‖A_k − Π_E A_k‖²)^{1/2}``. The authors' code plotted ``(Σ_k ‖A_k − Π_E A_k‖⁴)^{1/2}`` instead (it
 stored squared per-layer distances, then took the root of the sum of their squares); it is logged as ``perp_code``.
 
-Devices: the training and its controls take ``device`` (:func:`invlearn.flinth.data.resolve_device`). Networks are
+Devices: the training and its controls take ``device`` (:func:`invlearn.flinth.device.resolve_device`). Networks are
 initialised from CPU generators and then moved, the permutations of every augmentation pass are drawn on the CPU
 generator and moved, and graphs, gradients, projections and distances live on the device; a ``"cuda"`` run follows the
 CPU run up to float round-off.
@@ -49,7 +49,7 @@ from torch import nn
 from invlearn.core.groups import OrbitProjector, tuple_permutation
 from invlearn.core.training import StepCallback, train_steps
 from invlearn.flinth import metrics
-from invlearn.flinth.data import resolve_device
+from invlearn.flinth.device import resolve_device
 
 __all__ = [
     "MODES",
@@ -364,7 +364,7 @@ def train_graph_run(
     Args:
         callbacks: further ``invlearn.core.training.StepCallback`` s, called with the ``nn.ModuleList`` of the three
             networks (order :data:`MODES`) at step 0 and after every step.
-        device: where the networks, graphs and distances live (:func:`invlearn.flinth.data.resolve_device`); the
+        device: where the networks, graphs and distances live (:func:`invlearn.flinth.device.resolve_device`); the
             generator stays on the CPU (module docstring).
     Returns:
         :class:`GraphRuns` with ``R = 1``, CPU numpy arrays.

@@ -34,7 +34,8 @@ from invlearn.flinth.c4cnn import (
     load_equivariant,
     perturb_off_e,
 )
-from invlearn.flinth.data import make_batches, n_batches, resolve_device
+from invlearn.flinth.data import make_batches, n_batches
+from invlearn.flinth.device import resolve_device
 
 __all__ = [
     "MODES",
@@ -197,7 +198,7 @@ def train_b1(
         x: ``(N, 1, 28, 28)`` images (pixels in [0, 1]) in the fixed training order; labels ``(N,)``.
         gammas: penalty weights; runs: runs per γ; steps: SGD steps; lr: SGD step size η.
         threads: torch CPU threads during training (restored afterwards); ``None`` keeps the current setting.
-        device: where the stacked nets, images and distances live (:func:`invlearn.flinth.data.resolve_device`).
+        device: where the stacked nets, images and distances live (:func:`invlearn.flinth.device.resolve_device`).
             Start nets and perturbations are made on the CPU and the rotations drawn from the CPU generators, then
             moved, so ``"cuda"`` follows the CPU run up to float round-off.
     Returns:

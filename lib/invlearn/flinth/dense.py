@@ -60,7 +60,7 @@ from torch import nn
 from invlearn.core.groups import OrbitProjector, tuple_permutation
 from invlearn.core.training import StepCallback, train_steps
 from invlearn.flinth import metrics
-from invlearn.flinth.data import resolve_device
+from invlearn.flinth.device import resolve_device
 
 __all__ = [
     "GROUPS",
@@ -81,7 +81,6 @@ __all__ = [
     "train_dense_run",
     "train_dense_runs",
     "start_gradient_perp",
-    "mnist_grid",
     "PathSummary",
     "summarise",
     "path_checks",
@@ -438,24 +437,7 @@ def start_gradient_perp(
     return nominal_norm, sum(float((p**2).sum()) for p in nominal_perp) ** 0.5, noise
 
 
-# ------------------------------------------------------------------------------------------------- data, summary
-
-
-def mnist_grid(n_images: int, seed: int = 0, size: int = 14) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """MNIST digits at ``size x size`` with pixels in [0, 1]: the test split of full MNIST when on disk (the
-    authors' data), else the embedded 5,000 training digits; the first ``n_images`` of a seeded permutation, reduced
-    by ``28/size x 28/size`` average pooling.
-
-    Returns:
-        ``(images (N, size, size) float32, labels (N,) int64, data label of the source)``.
-    """
-    from invlearn.core.data import data_label, downsample, draw_subset, load_mnist
-    from invlearn.core.datasource import mnist_sizes
-
-    raw = load_mnist("test" if mnist_sizes().get("mnist_test", 0) else "train")
-    idx = draw_subset(raw.labels, n_images, seed)
-    images = downsample(raw.images[idx], 28 // size)
-    return torch.from_numpy(images).to(torch.float32), torch.from_numpy(raw.labels[idx]), data_label(raw)
+# ------------------------------------------------------------------------------------------------------ summary
 
 
 @dataclass

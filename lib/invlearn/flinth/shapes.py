@@ -164,6 +164,8 @@ def simple_shapes(
     supersample: int = 8,
     authors_empty_masks: bool = False,
     authors_canvas: bool = False,
+    radius_min: float = 0.7,
+    radius_spread: float = 0.1,
 ) -> ShapesData:
     """Draw the simple-shapes segmentation set: one triangle or pentagon per image, and a binary mask per class.
 
@@ -175,6 +177,7 @@ def simple_shapes(
         supersample: sub-pixels per pixel side for the coverage (anti-aliasing).
         authors_empty_masks: the absent shape's mask is all ones, as in the authors' published set (their bug);
             default all zeros.
+        radius_min, radius_spread: radii ``radius_min + radius_spread·U(0, 1)`` (the authors' 0.7 and 0.1).
         authors_canvas: show the authors' 640 × 480 canvas window (:data:`AUTHORS_WINDOW`, shapes squeezed
             horizontally by 0.75) instead of the square ``[−1, 1]²``.
 
@@ -184,7 +187,7 @@ def simple_shapes(
     """
     rng = np.random.default_rng(seed)
     is_triangle = rng.random(n_images) > 0.5
-    radius = 0.7 + 0.1 * rng.random(n_images)
+    radius = radius_min + radius_spread * rng.random(n_images)
     offset = 0.5 - rng.random((n_images, 2))
     window = AUTHORS_WINDOW if authors_canvas else (1.0, 1.0)
     cover = polygon_coverage(np.where(is_triangle, 3, 5), radius, offset, size, supersample, window)
